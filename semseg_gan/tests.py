@@ -8,7 +8,7 @@ __all__ = ['test_one_hot_round_trip', 'test_one_hot_rejects_unknown_ids', 'test_
            'test_real_cityscapes_and_coco', 'test_pix2pix_parameter_counts',
            'test_semantic_weights_balance_and_gradients', 'test_semantic_loss_reduces_to_patchgan']
 
-# %% ../nbs/99_tests.ipynb #340af30d
+# %% ../nbs/99_tests.ipynb #5daddef0
 import os, tempfile
 from pathlib import Path
 import numpy as np
@@ -29,7 +29,7 @@ def _real(name):
     if not p.exists(): _skip(f"{p} not found: set SEMSEG_GAN_DATA to a folder holding {name}")
     return p
 
-# %% ../nbs/99_tests.ipynb #463ff63c
+# %% ../nbs/99_tests.ipynb #e482ab26
 def test_one_hot_round_trip():
     labels = torch.tensor([[[0, 1, 2], [2, 255, 1]]])
     s = one_hot(labels, 3)
@@ -51,7 +51,7 @@ def test_palette_far_apart():
     d = np.linalg.norm(pal[:, None] - pal[None], axis=-1) + 999 * np.eye(182)
     assert d.min() > 40
 
-# %% ../nbs/99_tests.ipynb #5f45d409
+# %% ../nbs/99_tests.ipynb #719bc6cd
 def test_sample_facades_batch():
     "The fastai DataLoaders give a one-hot map and an image in [-1, 1], aligned."
     dls = semantic_dls(sample_facades(), 'tiny', bs=4, seed=0)
@@ -85,7 +85,7 @@ def test_real_cityscapes_and_coco():
     coco = paired_folder(d/'train_img', d/'train_label', COCO_STUFF_CLASSES)
     assert len(coco) == 13 and coco.n_classes == 182
 
-# %% ../nbs/99_tests.ipynb #68bba7d3
+# %% ../nbs/99_tests.ipynb #623d3946
 def test_pix2pix_parameter_counts():
     n = lambda m: sum(p.numel() for p in m.parameters())
     assert n(UnetGenerator(3, n_down=8)) == 54_413_955
