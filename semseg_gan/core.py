@@ -4,12 +4,14 @@
 
 # %% ../nbs/00_core.ipynb #f5c0a959
 from __future__ import annotations
-import os, random, tempfile
+import os, random, tempfile, warnings
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+# fastai 2.8 calls torch.jit.script when imported, which torch 2.14 warns about on every import; nothing to act on
+warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
 
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'one_hot', 'labels_from_one_hot', 'make_palette', 'colorize', 'legend_patches', 'show_label_map',

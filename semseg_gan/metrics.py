@@ -6,13 +6,15 @@
 from __future__ import annotations
 import numpy as np
 import torch
+from .core import *
 import torch.nn as nn
 import torch.nn.functional as F
+from pathlib import Path
 from fastai.learner import Metric
-from .core import *
 
 # %% auto #0
-__all__ = ['confusion_matrix', 'segmentation_scores', 'MeanIoU']
+__all__ = ['confusion_matrix', 'segmentation_scores', 'MeanIoU', 'evaluator', 'fcn_scores', 'frechet_distance',
+           'kernel_inception_distance', 'e_features', 'inception_features']
 
 # %% ../nbs/06_metrics.ipynb #22bc3a37
 def confusion_matrix(pred:torch.Tensor, # predicted class ids, any shape
@@ -48,3 +50,92 @@ class MeanIoU(Metric):
     def value(self): return segmentation_scores(self.cm)['mean_iou']
     @property
     def name(self): return 'mIoU'
+
+# %% ../nbs/06_metrics.ipynb #244ef48c
+def evaluator(data, # the dataset (its train split's real images)
+              preset:str='cpu', arch:str='fcn', epochs:int=40, seed:int=1,
+              path=None, # where to keep it (default: models_dir()/<dataset>_E_<arch>_<preset>.pth)
+              quiet:bool=False):
+    "The evaluator segmenter E: trained once (then loaded), a different architecture and seed from T_s."
+    from semseg_gan.semantic_loss import train_segmenter, save_segmenter, load_segmenter, models_dir
+    path = Path(path) if path else models_dir()/f"{data.name.split()[0].lower()}_E_{arch}_{preset}.pth"
+    settings = dict(arch=arch, preset=preset, epochs=epochs, seed=seed)
+    if path.exists():
+        E, rec = load_segmenter(path)
+        if {k: rec.get(k) for k in settings} == settings and rec['dataset'] == data.name: return E, rec
+    E, rec = train_segmenter(data, bs=8, quiet=quiet, **settings)
+    save_segmenter(E, rec, path)
+    return E, rec
+
+# %% ../nbs/06_metrics.ipynb #88d8a174
+@torch.no_grad()
+def fcn_scores(E:nn.Module, # the evaluator segmenter
+               images:torch.Tensor, # (N, 3, H, W) in [-1, 1]
+               labels:torch.Tensor, # (N, H, W) class ids (255 ignored)
+               n_classes:int, bs:int=16) -> dict:
+    "Pixel accuracy, mean class accuracy, mean IoU and per-class IoU of E's segmentation of `images`."
+    E.eval()
+    cm = torch.zeros(n_classes, n_classes, dtype=torch.long)
+    for i in range(0, len(images), bs):
+        cm += confusion_matrix(E(images[i:i + bs]).argmax(1), labels[i:i + bs], n_classes)
+    return segmentation_scores(cm)
+
+# %% ../nbs/06_metrics.ipynb #60c36318
+def _sqrtm_psd(a):
+    w, v = torch.linalg.eigh(a)
+    return (v * w.clamp(min=0).sqrt()) @ v.T
+
+def frechet_distance(x:torch.Tensor, y:torch.Tensor) -> float:
+    "FID between feature sets x (n, d) and y (m, d)."
+    x, y = x.double(), y.double()
+    mx, my = x.mean(0), y.mean(0)
+    cx, cy = torch.cov(x.T), torch.cov(y.T)
+    rx = _sqrtm_psd(cx)
+    cross = torch.linalg.eigvalsh(rx @ cy @ rx).clamp(min=0).sqrt().sum()
+    return ((mx - my).pow(2).sum() + cx.trace() + cy.trace() - 2 * cross).item()
+
+def kernel_inception_distance(x:torch.Tensor, y:torch.Tensor, n_subsets:int=50, subset_size:int=200, seed:int=0) -> float:
+    "KID: unbiased MMD² with the cubic polynomial kernel, averaged over random subsets."
+    x, y = x.double(), y.double()
+    d, m = x.shape[1], min(subset_size, len(x), len(y))
+    g = torch.Generator().manual_seed(seed)
+    k = lambda a, b: (a @ b.T / d + 1) ** 3
+    vals = []
+    for _ in range(n_subsets):
+        a, b = x[torch.randperm(len(x), generator=g)[:m]], y[torch.randperm(len(y), generator=g)[:m]]
+        kxx, kyy, kxy = k(a, a), k(b, b), k(a, b)
+        vals.append(((kxx.sum() - kxx.diag().sum()) / (m * (m - 1)) + (kyy.sum() - kyy.diag().sum()) / (m * (m - 1))
+                     - 2 * kxy.mean()).item())
+    return float(np.mean(vals))
+
+# %% ../nbs/06_metrics.ipynb #c67ad394
+@torch.no_grad()
+def e_features(E:nn.Module, # a DilatedFCN evaluator
+               images:torch.Tensor, bs:int=16) -> torch.Tensor: # (N · h · w, C) patch features
+    "FID-E features: E's last feature map before the classifier, one C-dim vector per grid location."
+    if not hasattr(E, 'body'): raise TypeError("FID-E needs a DilatedFCN evaluator (it reads E.body's features).")
+    E.eval()
+    out = [E.body(images[i:i + bs].as_subclass(torch.Tensor)) for i in range(0, len(images), bs)]
+    return torch.cat(out).permute(0, 2, 3, 1).reshape(-1, out[0].shape[1])
+
+def inception_features(images:torch.Tensor, # (N, 3, H, W) in [-1, 1]
+                       weights:str|None=None, # a file with torchvision inception_v3 weights
+                       download:bool=False, # allow torchvision to download them
+                       bs:int=16) -> torch.Tensor: # (N, 2048)
+    "Inception-v3 pool features (the standard FID space), from a weights file or torchvision's cache."
+    from torchvision.models import inception_v3, Inception_V3_Weights
+    w = Inception_V3_Weights.IMAGENET1K_V1
+    cached = Path(torch.hub.get_dir())/'checkpoints'/Path(w.url).name
+    if weights is None and not cached.exists() and not download: raise FileNotFoundError(
+        f"no Inception-v3 weights: pass weights=<file>, put them at {cached}, or allow download=True. "
+        f"Without them, report FID-E (e_features) and name it so.")
+    net = inception_v3(weights=None if weights or not (download or cached.exists()) else w, aux_logits=True, init_weights=False)
+    if weights: net.load_state_dict(torch.load(weights, map_location='cpu'))
+    net.fc = nn.Identity(); net.eval()
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1); std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    feats = []
+    with torch.no_grad():
+        for i in range(0, len(images), bs):
+            x = F.interpolate((images[i:i + bs].as_subclass(torch.Tensor) + 1) / 2, size=(299, 299), mode='bilinear', align_corners=False)
+            feats.append(net((x - mean) / std))
+    return torch.cat(feats)

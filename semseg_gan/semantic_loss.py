@@ -7,13 +7,13 @@ from __future__ import annotations
 import os, tempfile, time, datetime
 from pathlib import Path
 import torch
+from .core import *
 import torch.nn as nn
 import torch.nn.functional as F
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle
 from fastai.optimizer import Adam
-from .core import *
 from .data import SemanticPairs, semantic_dls
 from .metrics import MeanIoU, confusion_matrix, segmentation_scores
 

@@ -6,9 +6,11 @@
 __all__ = ['test_one_hot_round_trip', 'test_one_hot_rejects_unknown_ids', 'test_image_round_trip', 'test_palette_far_apart',
            'test_sample_facades_batch', 'test_color_labels_quantise_and_refuse', 'test_real_facades',
            'test_real_cityscapes_and_coco', 'test_pix2pix_parameter_counts',
-           'test_semantic_weights_balance_and_gradients', 'test_semantic_loss_reduces_to_patchgan']
+           'test_semantic_weights_balance_and_gradients', 'test_semantic_loss_reduces_to_patchgan',
+           'test_gan_batch_updates_both_networks_and_composes_loss', 'test_gan_resume_is_exact',
+           'test_export_and_load_generator', 'test_fid_and_segmentation_scores', 'test_pose_heatmaps_pairs_ssim']
 
-# %% ../nbs/99_tests.ipynb #5daddef0
+# %% ../nbs/99_tests.ipynb #0959563a
 import os, tempfile
 from pathlib import Path
 import numpy as np
@@ -29,7 +31,7 @@ def _real(name):
     if not p.exists(): _skip(f"{p} not found: set SEMSEG_GAN_DATA to a folder holding {name}")
     return p
 
-# %% ../nbs/99_tests.ipynb #e482ab26
+# %% ../nbs/99_tests.ipynb #38801911
 def test_one_hot_round_trip():
     labels = torch.tensor([[[0, 1, 2], [2, 255, 1]]])
     s = one_hot(labels, 3)
@@ -51,7 +53,7 @@ def test_palette_far_apart():
     d = np.linalg.norm(pal[:, None] - pal[None], axis=-1) + 999 * np.eye(182)
     assert d.min() > 40
 
-# %% ../nbs/99_tests.ipynb #719bc6cd
+# %% ../nbs/99_tests.ipynb #1b9f5652
 def test_sample_facades_batch():
     "The fastai DataLoaders give a one-hot map and an image in [-1, 1], aligned."
     dls = semantic_dls(sample_facades(), 'tiny', bs=4, seed=0)
@@ -85,7 +87,7 @@ def test_real_cityscapes_and_coco():
     coco = paired_folder(d/'train_img', d/'train_label', COCO_STUFF_CLASSES)
     assert len(coco) == 13 and coco.n_classes == 182
 
-# %% ../nbs/99_tests.ipynb #623d3946
+# %% ../nbs/99_tests.ipynb #9700acaa
 def test_pix2pix_parameter_counts():
     n = lambda m: sum(p.numel() for p in m.parameters())
     assert n(UnetGenerator(3, n_down=8)) == 54_413_955
@@ -109,3 +111,80 @@ def test_semantic_loss_reduces_to_patchgan():
     for mode in GAN_MODES:
         tot, parts = adversarial_loss(d, False, semantic_weights(s, d, beta=1.0), mode)
         assert torch.allclose(parts['per_class'][0], adversarial_loss(d[:, 1:], False, None, mode)[0])
+
+# %% ../nbs/99_tests.ipynb #4c0e0c6f
+def _tiny_learner(variant, path, **kw):
+    from semseg_gan.gan import semseg_gan_learner
+    from semseg_gan.semantic_loss import SegUNet
+    set_seed(0)
+    dls = semantic_dls(sample_facades(), 'tiny', bs=2, seed=0)
+    return semseg_gan_learner(dls, variant, T_s=SegUNet(12, width=8, depth=2), ngf=16, ndf=16, path=path, **kw)
+
+def test_gan_batch_updates_both_networks_and_composes_loss():
+    from fastai.callback.core import Callback, CancelFitException
+    class One(Callback):
+        order = 99
+        def after_batch(self):
+            if self.training: raise CancelFitException()
+    with tempfile.TemporaryDirectory() as d:
+        for variant in ('pix2pix', 'full'):
+            learn = _tiny_learner(variant, Path(d)/variant)
+            g0 = [p.detach().clone() for p in learn.model.G.parameters()]; d0 = [p.detach().clone() for p in learn.model.D.parameters()]
+            with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=One())
+            assert any(not torch.equal(a, b) for a, b in zip(g0, learn.model.G.parameters()))
+            assert any(not torch.equal(a, b) for a, b in zip(d0, learn.model.D.parameters()))
+            last = learn.loss_func.last
+            assert torch.allclose(last['G'], last['G_adv'] + learn.loss_func.lambda_rec * last['G_rec'], atol=1e-5)
+
+def test_gan_resume_is_exact():
+    import pandas as pd
+    from fastai.callback.core import Callback, CancelFitException
+    class Stop(Callback):
+        order = 90
+        def after_epoch(self):
+            if self.epoch == 0: raise CancelFitException()
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        a = _tiny_learner('semdisc', d/'A', checkpoint_every=1)
+        with a.no_bar(), a.no_logging(): a.fit_pix2pix(1, 1)
+        b = _tiny_learner('semdisc', d/'B', checkpoint_every=1)
+        with b.no_bar(), b.no_logging(): b.fit_pix2pix(1, 1, cbs=[Stop()])
+        b2 = _tiny_learner('semdisc', d/'B', checkpoint_every=1)
+        with b2.no_bar(), b2.no_logging(): b2.fit_pix2pix(1, 1, resume=d/'B'/'checkpoint.pth')
+        la, lb = pd.read_csv(d/'A'/'losses_per_batch.csv'), pd.read_csv(d/'B'/'losses_per_batch.csv')
+        cols = ['G', 'D', 'lr']
+        np.testing.assert_allclose(la[la.epoch == 1][cols].to_numpy(), lb[lb.epoch == 1][cols].to_numpy(), rtol=1e-5, atol=1e-6)
+
+def test_export_and_load_generator():
+    from semseg_gan.gan import export_generator, load_generator, generate
+    with tempfile.TemporaryDirectory() as d:
+        learn = _tiny_learner('pix2pix', Path(d)/'run')
+        G, info = load_generator(export_generator(learn, Path(d)/'G.pth'))
+        s, _ = learn.dls.one_batch()
+        assert torch.equal(generate(G, s), generate(learn.model.G, s)) and info['classes'][3] == 'door'
+
+def test_fid_and_segmentation_scores():
+    from semseg_gan.metrics import frechet_distance, confusion_matrix, segmentation_scores
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(20000, 3, generator=g, dtype=torch.float64)
+    assert abs(frechet_distance(x, x)) < 1e-6
+    assert abs(frechet_distance(x, x + torch.tensor([1., 2, 2], dtype=torch.float64)) - 9) < 1e-6   # same covariance: |Δμ|²
+    cm = confusion_matrix(torch.tensor([0, 0, 0, 1, 1, 1, 0, 2, 0, 2]), torch.tensor([0, 0, 0, 0, 1, 1, 1, 2, 2, 255]), 3)
+    sc = segmentation_scores(cm)
+    assert abs(sc['pixel_acc'] - 6 / 9) < 1e-9 and abs(sc['mean_iou'] - 0.5) < 1e-9
+
+def test_pose_heatmaps_pairs_ssim():
+    from semseg_gan.pose import keypoint_heatmaps, identity_pairs, ssim, pckh, read_pose_csv
+    kp = np.full((18, 2), -1); kp[3] = (40, 20)
+    hm = keypoint_heatmaps(kp, (128, 64))
+    assert divmod(hm[3].argmax().item(), 64) == (40, 20) and hm[0].abs().max() == 0
+    names = {n: np.tile([[5, 5]], (18, 1)) for n in ['0001_a', '0001_b', '0002_a']}
+    assert identity_pairs(names, names) == [('0001_a', '0001_b'), ('0001_b', '0001_a')]
+    img = torch.rand(1, 3, 32, 16) * 2 - 1
+    assert abs(ssim(img, img).item() - 1) < 1e-5 and ssim(img, -img).item() < 0.5
+    t = torch.tensor([[[10, 10], [30, 10]] + [[-1, -1]] * 16]); assert pckh(t, t) == 1.0
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d)/'x.csv').write_text('name:keypoints_y:keypoints_x\nbad: [1]: [2]\n')
+        try: read_pose_csv(Path(d)/'x.csv')
+        except ValueError as e: assert 'row 2' in str(e)
+        else: raise AssertionError('a malformed row was accepted')

@@ -1,0 +1,207 @@
+"""What the semantic discriminator costs in training, and proof that it costs nothing at inference.
+
+Prints tables (and writes them to docs/benchmarks.md with --write): training-step time per variant (median of
+many steps after warm-up, all variants measured in the same run, so the ratios compare like with like), achieved
+GFLOP/s against this machine's measured float32 matmul rate, fastai's overhead against a plain PyTorch loop doing
+the same computation, generator latency and peak memory per variant, peak memory of a training step, and the data
+pipeline's throughput against what a step consumes.
+
+    python bench/bench_cpu.py                 # all tables, ~15 min on 2 cores
+    python bench/bench_cpu.py --quick         # fewer steps, for a smoke test
+    python bench/bench_cpu.py --write         # also rewrite docs/benchmarks.md
+"""
+import argparse, json, os, platform, resource, statistics, subprocess, sys, time
+from pathlib import Path
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+from semseg_gan.core import *
+from semseg_gan.data import sample_facades, semantic_dls
+from semseg_gan.semantic_loss import SegUNet
+from semseg_gan.gan import semseg_gan_learner, VARIANTS, CGANLoss
+from fastai.callback.core import Callback, CancelFitException
+
+ROOT = Path(__file__).resolve().parent.parent
+
+def matmul_gflops(n=2048, reps=10):
+    "This machine's float32 matmul rate (GFLOP/s), the ceiling the training step is compared with."
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3): a @ b
+    t = []
+    for _ in range(reps):
+        t0 = time.perf_counter(); a @ b; t.append(time.perf_counter() - t0)
+    return 2 * n ** 3 / statistics.median(t) / 1e9
+
+def dls_for(size, bs):
+    preset = {256: 'paper', 128: 'cpu', 64: 'tiny'}[size]
+    return semantic_dls(sample_facades(), preset, bs=bs, seed=0)
+
+def learner(variant, dls, **kw):
+    T_s = SegUNet(dls.n_classes)   # timing does not depend on T_s's weights; an untrained one costs the same
+    return semseg_gan_learner(dls, variant, T_s=T_s, path='/tmp/semseg_gan_bench', batch_log=False, **kw)
+
+class StepTimer(Callback):
+    "Times each training batch (before_batch -> after_batch) and stops after `n` timed steps."
+    order = 100
+    def __init__(self, warmup, n): self.warmup, self.n, self.times = warmup, n, []
+    def before_batch(self): self.t0 = time.perf_counter()
+    def after_batch(self):
+        if not self.training: return
+        self.times.append(time.perf_counter() - self.t0)
+        if len(self.times) >= self.warmup + self.n: raise CancelFitException()
+
+def fastai_step_time(variant, size, bs, warmup, n):
+    set_seed(0)
+    learn = learner(variant, dls_for(size, bs))
+    timer = StepTimer(warmup, n)
+    with learn.no_bar(), learn.no_logging(): learn.fit(1000, cbs=timer)
+    return statistics.median(timer.times[warmup:]), learn
+
+def plain_step_time(learn, warmup, n):
+    "The same models, losses and batches in a hand-written PyTorch loop: one D step and one G step per batch."
+    m, lf = learn.model, learn.loss_func
+    opt_G = torch.optim.Adam(m.G.parameters(), 2e-4, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(m.D.parameters(), 2e-4, betas=(0.5, 0.999))
+    m.train(); times = []
+    it = iter(learn.dls.train)
+    for i in range(warmup + n):
+        try: s, y = next(it)
+        except StopIteration: it = iter(learn.dls.train); s, y = next(it)
+        t0 = time.perf_counter()
+        s, y = s.as_subclass(torch.Tensor), y.as_subclass(torch.Tensor)
+        lf.s = s
+        y_hat = m.G(s)
+        m.D.requires_grad_(True)
+        loss_D = lf.discriminator_loss(y_hat, y); loss_D.backward(); opt_D.step(); opt_D.zero_grad()
+        m.D.requires_grad_(False)
+        loss_G = lf(y_hat, y); loss_G.backward(); opt_G.step(); opt_G.zero_grad()
+        times.append(time.perf_counter() - t0)
+    m.D.requires_grad_(True)
+    return statistics.median(times[warmup:])
+
+def step_flops(learn):
+    "FLOPs of one training step (G forward, D step, G loss and backward), counted by PyTorch's FlopCounterMode."
+    m, lf = learn.model, learn.loss_func
+    s, y = [t.as_subclass(torch.Tensor) for t in learn.dls.one_batch()]
+    lf.s = s
+    with FlopCounterMode(display=False) as fc:
+        y_hat = m.G(s)
+        lf.discriminator_loss(y_hat, y).backward()
+        m.D.requires_grad_(False); lf(y_hat, y).backward(); m.D.requires_grad_(True)
+    m.zero_grad()
+    return fc.get_total_flops()
+
+def g_latency(learn, size, reps):
+    G = learn.model.G.eval()
+    s = one_hot(torch.randint(0, 12, (1, size, size)), 12)
+    with torch.no_grad():
+        for _ in range(3): G(s)
+        t = []
+        for _ in range(reps):
+            t0 = time.perf_counter(); G(s); t.append(time.perf_counter() - t0)
+    return statistics.median(t)
+
+def peak_rss_subprocess(what, variant, size, bs):
+    "Peak resident memory (MiB) of a fresh process doing one thing: 'infer' (G forward) or 'train' (steps)."
+    code = f"""
+import resource, torch, sys
+sys.path.insert(0, {str(ROOT/'bench')!r})
+import bench_cpu as b
+from semseg_gan.core import one_hot
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+learn = b.learner({variant!r}, b.dls_for({size}, {bs}))
+if {what!r} == 'infer':
+    G = learn.model.G.eval(); del learn
+    s = one_hot(torch.randint(0, 12, (1, {size}, {size})), 12)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with torch.no_grad(): G(s); G(s)
+else:
+    with learn.no_bar(), learn.no_logging(): learn.fit(100, cbs=b.StepTimer(1, 2))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, base)
+"""
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.split()
+    peak, base = int(out[-2]), int(out[-1])
+    return peak / 1024, (peak - base) / 1024
+
+def loader_throughput(size, bs, n=50):
+    dls = dls_for(size, bs)
+    it = iter(dls.train); next(it)
+    t0 = time.perf_counter(); k = 0
+    while k < n:
+        try: next(it)
+        except StopIteration: it = iter(dls.train); continue
+        k += 1
+    return n * bs / (time.perf_counter() - t0)
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--quick', action='store_true'); ap.add_argument('--write', action='store_true')
+    ap.add_argument('--sizes', default='256,128')
+    a = ap.parse_args()
+    warmup, n = (2, 5) if a.quick else (5, 25)
+    torch.set_num_threads(os.cpu_count())
+    rate = matmul_gflops()
+    lines = [f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+             f"{torch.get_num_threads()} threads; float32 matmul (2048²): **{rate:.0f} GFLOP/s** measured in this run.", ""]
+    print(lines[0])
+    # 1. training step per variant
+    lines += ["## Training step time per variant (CPU, fp32)", "",
+              "| size | batch | variant | step (s, median) | ratio to pix2pix | GFLOP/step | achieved GFLOP/s | % of matmul rate |",
+              "|---|---|---|---|---|---|---|---|"]
+    results = {}
+    for size in [int(x) for x in a.sizes.split(',')]:
+        for bs in (1, 4):
+            for variant in VARIANTS:
+                t, learn = fastai_step_time(variant, size, bs, warmup, n)
+                fl = step_flops(learn) / 1e9
+                results[(size, bs, variant)] = (t, learn, fl)
+                base = results[(size, bs, 'pix2pix')][0]
+                row = f"| {size} | {bs} | {variant} | {t:.3f} | {t / base:.2f} | {fl:.1f} | {fl / t:.0f} | {100 * fl / t / rate:.0f}% |"
+                print(row); lines.append(row)
+    # 2. fastai overhead
+    lines += ["", "## fastai against a plain PyTorch loop (same models, losses, batches; batch 1)", "",
+              "| size | variant | fastai step (s) | plain loop step (s) | fastai overhead |", "|---|---|---|---|---|"]
+    for size in [int(x) for x in a.sizes.split(',')]:
+        for variant in ('pix2pix', 'full'):
+            t_fa, learn = fastai_step_time(variant, size, 1, warmup, n)
+            t_pl = plain_step_time(learn, warmup, n)
+            row = f"| {size} | {variant} | {t_fa:.3f} | {t_pl:.3f} | {100 * (t_fa / t_pl - 1):+.1f}% |"
+            print(row); lines.append(row)
+    # 3. inference: the generator is the same network in every variant
+    lines += ["", "## Generator inference (batch 1): the paper's \"no overhead\" claim", "",
+              "| size | variant | G latency (ms, median) | ratio to pix2pix | peak RSS of a G-only process (MiB) | ratio |",
+              "|---|---|---|---|---|---|"]
+    for size in [int(x) for x in a.sizes.split(',')]:
+        base_t = base_m = None
+        for variant in VARIANTS:
+            learn = results[(size, 1, variant)][1]
+            t = g_latency(learn, size, 10 if a.quick else 30)
+            peak, _ = peak_rss_subprocess('infer', variant, size, 1)
+            base_t, base_m = base_t or t, base_m or peak
+            row = f"| {size} | {variant} | {1000 * t:.1f} | {t / base_t:.2f} | {peak:.0f} | {peak / base_m:.2f} |"
+            print(row); lines.append(row)
+    # 4. training memory
+    lines += ["", "## Peak memory of training (batch 1, fresh process per variant)", "",
+              "| size | variant | peak RSS (MiB) | ratio to pix2pix |", "|---|---|---|---|"]
+    for size in [int(x) for x in a.sizes.split(',')]:
+        base_m = None
+        for variant in VARIANTS:
+            peak, _ = peak_rss_subprocess('train', variant, size, 1)
+            base_m = base_m or peak
+            row = f"| {size} | {variant} | {peak:.0f} | {peak / base_m:.2f} |"
+            print(row); lines.append(row)
+    # 5. data pipeline
+    lines += ["", "## Data pipeline (default: num_workers=0, loading in the training process)", "",
+              "| size | batch | loader images/s | images/s a pix2pix step consumes | loader share of a step |", "|---|---|---|---|---|"]
+    for size in [int(x) for x in a.sizes.split(',')]:
+        for bs in (1, 4):
+            ips = loader_throughput(size, bs, 20 if a.quick else 60)
+            need = bs / results[(size, bs, 'pix2pix')][0]
+            row = f"| {size} | {bs} | {ips:.0f} | {need:.1f} | {100 * need / ips:.1f}% |"
+            print(row); lines.append(row)
+    if a.write:
+        doc = ROOT/'docs'/'benchmarks.md'
+        head = doc.read_text().split('<!-- tables -->')[0] if doc.exists() else ''
+        doc.write_text(head + '<!-- tables -->\n' + '\n'.join(lines) + '\n')
+        print(f"wrote {doc}")
+
+if __name__ == '__main__': main()
