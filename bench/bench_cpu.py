@@ -17,7 +17,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from semseg_gan.core import *
 from semseg_gan.data import sample_facades, semantic_dls
 from semseg_gan.semantic_loss import SegUNet
-from semseg_gan.gan import semseg_gan_learner, VARIANTS, CGANLoss
+from semseg_gan.gan import semseg_gan_learner, VARIANTS, CGANLoss, pix2pix_adam
 from fastai.callback.core import Callback, CancelFitException
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,8 +59,8 @@ def fastai_step_time(variant, size, bs, warmup, n):
 def plain_step_time(learn, warmup, n):
     "The same models, losses and batches in a hand-written PyTorch loop: one D step and one G step per batch."
     m, lf = learn.model, learn.loss_func
-    opt_G = torch.optim.Adam(m.G.parameters(), 2e-4, betas=(0.5, 0.999))
-    opt_D = torch.optim.Adam(m.D.parameters(), 2e-4, betas=(0.5, 0.999))
+    opt_G = pix2pix_adam(m.G.parameters())     # the same optimizer as the learner's
+    opt_D = pix2pix_adam(m.D.parameters())
     m.train(); times = []
     it = iter(learn.dls.train)
     for i in range(warmup + n):

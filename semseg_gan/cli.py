@@ -124,7 +124,6 @@ def semseg_gan_demo(out:str='runs/demo', # output folder
                     seed:int=0,
                    ):
     "Train pix2pix and the full method briefly and write side-by-side comparison figures."
-    import matplotlib; matplotlib.use('Agg')
     out = Path(out); _ensure_writable(out)
     sets = [('samples', sample_facades(seed), epochs)]
     if real_epochs > 0:

@@ -26,8 +26,8 @@ from .semantic_loss import SemanticPerceptualLoss, load_segmenter
 
 # %% auto #0
 __all__ = ['VARIANTS', 'LOSS_PARTS', 'CGAN', 'generator_params', 'CGANLoss', 'CGANTrainer', 'TrainingDiverged', 'DivergenceGuard',
-           'LossPart', 'BatchLog', 'GANCheckpoint', 'save_checkpoint', 'load_checkpoint', 'semseg_gan_learner',
-           'generate', 'export_generator', 'load_generator']
+           'LossPart', 'BatchLog', 'GANCheckpoint', 'save_checkpoint', 'load_checkpoint', 'pix2pix_adam',
+           'semseg_gan_learner', 'generate', 'export_generator', 'load_generator']
 
 # %% ../nbs/05_gan.ipynb #d7c3cfd2
 VARIANTS = {  # name: (semantic discriminator?, reconstruction term, its weight λ)
@@ -249,6 +249,13 @@ def load_checkpoint(path) -> dict:
     return ck
 
 # %% ../nbs/05_gan.ipynb #9a680872
+def pix2pix_adam(params, lr:float=2e-4, betas=(0.5, 0.999), **kwargs):
+    "torch.optim.Adam, fused where the parameters' device supports it."
+    params = list(params)
+    try: return torch.optim.Adam(params, lr=lr, betas=betas, fused=True, **kwargs)
+    except (RuntimeError, ValueError, TypeError): return torch.optim.Adam(params, lr=lr, betas=betas, **kwargs)
+
+# %% ../nbs/05_gan.ipynb #1e949de9
 def _resolve_T_s(T_s, n_classes):
     if T_s is None: return None
     if isinstance(T_s, (str, Path)):
@@ -288,7 +295,7 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
     lam = v['lambda_rec'] if lambda_rec is None else lambda_rec
     loss = CGANLoss(D, v['semantic_d'], v['rec'], lam, SemanticPerceptualLoss(T_s, perceptual_output) if v['rec'] == 'semantic' else None,
                     gan_mode, beta, weight_mode, condition_d)
-    opt_func = partial(OptimWrapper, opt=torch.optim.Adam, betas=betas)
+    opt_func = partial(OptimWrapper, opt=pix2pix_adam, betas=betas)
     trainer = CGANTrainer(opt_func, precision, channels_last)
     cbs = [trainer, DivergenceGuard(), GANCheckpoint(checkpoint_every)] + ([BatchLog()] if batch_log else [])
     model = CGAN(G, D)
@@ -304,7 +311,7 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
     Path(path).mkdir(parents=True, exist_ok=True)
     return learn
 
-# %% ../nbs/05_gan.ipynb #8fc15a27
+# %% ../nbs/05_gan.ipynb #e7e2190c
 @patch
 def fit_pix2pix(self:Learner, n_epochs:int=100, # epochs at a constant learning rate
                 n_epochs_decay:int=100, # epochs of linear decay to 0
@@ -337,7 +344,7 @@ def fit_pix2pix(self:Learner, n_epochs:int=100, # epochs at a constant learning 
     log = CSVLogger(fname='history.csv', append=start > 0)
     self.fit(total, lr, cbs=[ParamScheduler({'lr': sched}), log] + list(cbs or []), start_epoch=start)
 
-# %% ../nbs/05_gan.ipynb #19636dfe
+# %% ../nbs/05_gan.ipynb #103e4f4e
 @torch.no_grad()
 def generate(G:nn.Module, s:torch.Tensor, # one-hot maps (B, K, H, W)
              bs:int=8) -> torch.Tensor:
@@ -366,7 +373,7 @@ def epochs_trained(self:Learner):
     ck = getattr(self, 'last_checkpoint', None)
     return load_checkpoint(ck)['epochs_done'] if ck and Path(ck).exists() else None
 
-# %% ../nbs/05_gan.ipynb #e7e2190c
+# %% ../nbs/05_gan.ipynb #27ca5a01
 def export_generator(learn:Learner, path) -> Path:
     "Write the generator alone (weights, architecture, classes, palette), atomically, for inference."
     G = learn.model.G
