@@ -136,12 +136,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--quick', action='store_true'); ap.add_argument('--write', action='store_true')
     ap.add_argument('--sizes', default='256,128')
+    ap.add_argument('--steps', type=int, default=None, help='timed steps per measurement (default 25, 5 with --quick)')
     a = ap.parse_args()
     warmup, n = (2, 5) if a.quick else (5, 25)
+    if a.steps: n = a.steps
     torch.set_num_threads(os.cpu_count())
     rate = matmul_gflops()
     lines = [f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-             f"{torch.get_num_threads()} threads; float32 matmul (2048²): **{rate:.0f} GFLOP/s** measured in this run.", ""]
+             f"{torch.get_num_threads()} threads; float32 matmul (2048²): **{rate:.0f} GFLOP/s** measured in this run.",
+             "", f"Run: `python bench/bench_cpu.py {' '.join(sys.argv[1:])}` on {time.strftime('%Y-%m-%d')}, "
+             f"{warmup} warm-up + {n} timed steps per measurement.", ""]
     print(lines[0])
     # 1. training step per variant
     lines += ["## Training step time per variant (CPU, fp32)", "",
@@ -201,7 +205,8 @@ def main():
     if a.write:
         doc = ROOT/'docs'/'benchmarks.md'
         head = doc.read_text().split('<!-- tables -->')[0] if doc.exists() else ''
-        doc.write_text(head + '<!-- tables -->\n' + '\n'.join(lines) + '\n')
+        text = head + '<!-- tables -->\n' + '\n'.join(lines) + '\n'
+        atomic_write(doc, lambda f: f.write(text.encode()))
         print(f"wrote {doc}")
 
 if __name__ == '__main__': main()

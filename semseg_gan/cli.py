@@ -11,6 +11,7 @@ import torch
 from .core import *
 from PIL import Image
 from fastcore.script import call_parse
+import matplotlib.pyplot as plt
 from .data import *
 from .semantic_loss import train_segmenter, save_segmenter, load_segmenter
 from .gan import *
@@ -81,6 +82,7 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
     export_generator(learn, out/'generator.pth')
     fig = learn.show_results(max_n=4)
     atomic_write(out/'results.png', lambda f: fig.savefig(f, format='png', dpi=80))
+    plt.close(fig)
     print(f"trained {variant} on {data.name} in {(time.time() - t0) / 60:.1f} min: {out/'generator.pth'}, {out/'results.png'}")
 
 # %% ../nbs/08_cli.ipynb #6ee47617
@@ -149,5 +151,6 @@ def semseg_gan_demo(out:str='runs/demo', # output folder
                          max_n=4, suptitle=f'{data.name}, test maps, tiny preset (64×64), ngf={ngf}')
         f = out/f'demo_{name}.png'
         atomic_write(f, lambda fh: fig.savefig(fh, format='png', dpi=90))
+        plt.close(fig)
         figs.append(f)
     for f in figs: print(f"figure: {f.resolve()}")

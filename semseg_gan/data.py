@@ -493,13 +493,17 @@ def sample_facade(rng:np.random.RandomState, # randomness (one state per dataset
     img += rng.normal(0, 6, img.shape) + (30 * (xx - 0.5))[..., None] * rng.uniform(-1, 1)
     return np.clip(img, 0, 255).astype(np.uint8), L
 
+def _has_samples(p:Path) -> bool: return Path(p).is_dir() and any(Path(p).glob('synth_*.png'))
+
 def make_sample_facades(dest:str|Path, # folder to write `synth_NNNN.{jpg,png}` into
                         n:int=40, # number of pairs
                         size:int=128, # image side
                         seed:int=0,
+                        overwrite:bool=False, # replace a sample set already at `dest`
                        ) -> Path:
     "Write `n` procedural facades in CMP Facades' format (JPEG photo, palette PNG with ids 1..12), atomically."
     dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
+    if _has_samples(dest) and not overwrite: return dest
     rng = np.random.RandomState(seed)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix='.tmp-') as tmp:
         for i in range(n):
@@ -508,8 +512,12 @@ def make_sample_facades(dest:str|Path, # folder to write `synth_NNNN.{jpg,png}` 
             p = Image.fromarray((lbl + 1).astype(np.uint8), mode='P')
             p.putpalette([0, 0, 0] + FACADE_PALETTE.flatten().tolist())
             p.save(Path(tmp)/f'synth_{i+1:04d}.png')
-        if dest.exists(): shutil.rmtree(dest)
-        os.replace(tmp, dest)
+        if dest.exists():
+            # another process may have written the same set meanwhile (notebooks run in parallel): a complete set is
+            # kept unless asked to overwrite, and an overwritten one is moved aside first, so readers never see half
+            if not overwrite and _has_samples(dest): return dest
+            os.replace(dest, Path(tmp + '-old')); os.replace(tmp, dest); shutil.rmtree(tmp + '-old')
+        else: os.replace(tmp, dest)
         os.mkdir(tmp)   # TemporaryDirectory removes it again on exit
     return dest
 
@@ -518,9 +526,8 @@ def sample_data_path() -> Path:
     "`data_samples/facades_synth` of this repository (or a fresh copy generated under ~/.semseg_gan if absent)."
     import semseg_gan
     p = Path(semseg_gan.__file__).resolve().parent.parent/'data_samples'/'facades_synth'
-    if _has_facades(p): return p
-    alt = Path('~/.semseg_gan/data_samples/facades_synth').expanduser()
-    return alt if _has_facades(alt) else make_sample_facades(alt)
+    if _has_samples(p): return p
+    return make_sample_facades(Path('~/.semseg_gan/data_samples/facades_synth').expanduser())
 
 def sample_facades(seed:int=0) -> SemanticPairs:
     "The procedural sample facades (12 CMP classes), split 70/10/20."

@@ -184,8 +184,9 @@ def pose_dls(train:PosePairs, valid:PosePairs, preset:str='market', bs:int=1, si
 HEAT_SCALE = 10.
 
 class HeatmapTargets(Metric):
-    "Placeholder so fastai shows a per-epoch value: the validation PCKh of the network being trained."
-    def __init__(self): self.name = 'PCKh'
+    "fastai metric: PCKh of the keypoints found in the predicted heatmaps, against the target heatmaps' keypoints."
+    @property
+    def name(self): return 'PCKh'
     def reset(self): self.hit, self.n = 0, 0
     def accumulate(self, learn):
         pred, true = keypoints_from_heatmaps(learn.pred / HEAT_SCALE), keypoints_from_heatmaps(learn.yb[0] / HEAT_SCALE, 0.5)
@@ -243,7 +244,7 @@ def pose_net_pckh(net, dl, images='target') -> float:
         hits += h; n += k
     return hits / max(n, 1)
 
-# %% ../nbs/09_pose.ipynb #f8f6f54a
+# %% ../nbs/09_pose.ipynb #572c8cbb
 def ssim(a:torch.Tensor, b:torch.Tensor, # images (B, 3, H, W) in [-1, 1]
          window:int=11, sigma:float=1.5) -> torch.Tensor: # (B,) SSIM per image
     "Structural similarity, Gaussian window, on [0, 1] images."
@@ -269,7 +270,7 @@ def mask_ssim(a, b, masks:torch.Tensor) -> torch.Tensor:
     m = masks[:, None].to(a.device)
     return ssim(a * m + (m - 1), b * m + (m - 1))
 
-# %% ../nbs/09_pose.ipynb #2795e63b
+# %% ../nbs/09_pose.ipynb #373a6180
 @torch.no_grad()
 def evaluate_pose_generator(G, E, dl) -> dict:
     "Mean SSIM, mask-SSIM (mask from the target keypoints) and PCKh (E on the generated images) over a loader."
@@ -291,10 +292,18 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
     from semseg_gan.ablation import _git_commit
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     variants = variants or tuple(VARIANTS)
+    from semseg_gan.semantic_loss import save_segmenter, load_segmenter
     train, test = market('train'), market('test')
     dls = pose_dls(train, test, preset, bs=8, seed=0)
-    T_s, T_pckh = train_pose_net(dls, 'unet', pose_epochs, seed=0, width=16, depth=3)
-    E, E_pckh = train_pose_net(dls, 'fcn', pose_epochs, seed=1, width=32)
+    def pose_net(arch, seed, **kw):   # trained once per setting, then loaded (out/<arch>_seed<seed>.pth)
+        f = out/f'pose_net_{arch}_seed{seed}_{preset}_{pose_epochs}ep.pth'
+        if f.exists(): net, rec = load_segmenter(f); return net, rec['test_pckh']
+        net, p = train_pose_net(dls, arch, pose_epochs, seed=seed, **kw)
+        save_segmenter(net, dict(arch=arch, arch_kwargs=kw, n_classes=18, seed=seed, epochs=pose_epochs, preset=preset,
+                                 dataset='Market-1501', test_pckh=p), f)
+        return net, p
+    T_s, T_pckh = pose_net('unet', 0, width=16, depth=3)
+    E, E_pckh = pose_net('fcn', 1, width=32)
     res = dict(command=command or ' '.join(sys.argv), git_commit=_git_commit(), dataset='Market-1501 (data-root subset)',
                preset=preset, size=list(POSE_PRESETS[preset]), epochs=epochs, epochs_decay=epochs_decay, seeds=list(seeds),
                ngf=ngf, ndf=ndf, n_train_pairs=len(train), n_test_pairs=len(test),
@@ -305,14 +314,18 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
     for seed in seeds:
         for variant in variants:
             t0 = time.time(); run_dir = out/f'{variant}_seed{seed}'
-            set_seed(seed)
-            d = pose_dls(train, test, preset, bs=bs, seed=seed)
-            learn = semseg_gan_learner(d, variant, T_s=T_s, path=run_dir, ngf=ngf, ndf=ndf, weight_mode='area',
-                                       perceptual_output='logits')   # L_s compares T_s's heatmaps
-            with learn.no_bar(), learn.no_logging(): learn.fit_pix2pix(epochs, epochs_decay)
-            export_generator(learn, run_dir/'generator.pth')
-            sc = evaluate_pose_generator(learn.model.G, E, test_dl)
-            res['runs'].append(dict(variant=variant, seed=seed, train_minutes=round((time.time() - t0) / 60, 1), **sc))
+            if not (run_dir/'generator.pth').exists():   # finished runs are not retrained
+                set_seed(seed)
+                d = pose_dls(train, test, preset, bs=bs, seed=seed)
+                learn = semseg_gan_learner(d, variant, T_s=T_s, path=run_dir, ngf=ngf, ndf=ndf, weight_mode='area',
+                                           perceptual_output='logits')   # L_s compares T_s's heatmaps
+                with learn.no_bar(), learn.no_logging(): learn.fit_pix2pix(epochs, epochs_decay)
+                export_generator(learn, run_dir/'generator.pth')
+                atomic_write(run_dir/'train.json', lambda f: f.write(json.dumps({'train_minutes': round((time.time() - t0) / 60, 1)}).encode()))
+            tfile = run_dir/'train.json'   # the training time recorded when the run was trained
+            minutes = json.loads(tfile.read_text())['train_minutes'] if tfile.exists() else None
+            sc = evaluate_pose_generator(load_generator(run_dir/'generator.pth')[0], E, test_dl)
+            res['runs'].append(dict(variant=variant, seed=seed, train_minutes=minutes, **sc))
             print(f"{variant:8s} seed {seed}: SSIM {sc['ssim']:.3f}, mask-SSIM {sc['mask_ssim']:.3f}, PCKh {sc['pckh']:.3f} "
                   f"({(time.time() - t0) / 60:.1f} min)", flush=True)
             atomic_write(out/'results.json', lambda f: f.write(json.dumps(res, indent=1).encode()))
