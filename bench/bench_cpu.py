@@ -22,6 +22,23 @@ from fastai.callback.core import Callback, CancelFitException
 
 ROOT = Path(__file__).resolve().parent.parent
 
+def d_step_time(semantic, size, reps, K=12):
+    "One discriminator forward + loss + backward at `size`, batch 1: the plain PatchGAN or the semantic D (with its weights)."
+    from semseg_gan.models import PatchDiscriminator
+    from semseg_gan.semantic_discriminator import SemanticPatchDiscriminator, semantic_weights, adversarial_loss
+    torch.manual_seed(0)
+    D = SemanticPatchDiscriminator(K) if semantic else PatchDiscriminator(K + 3)
+    s = one_hot(torch.randint(0, K, (1, size, size)), K).float(); x = torch.rand(1, 3, size, size) * 2 - 1
+    def step():
+        d = D(torch.cat([s, x], 1))
+        w = semantic_weights(s, d) if semantic else None   # the weights are part of the semantic D's cost
+        adversarial_loss(d, True, w)[0].backward(); D.zero_grad()
+    for _ in range(3): step()
+    t = []
+    for _ in range(reps):
+        t0 = time.perf_counter(); step(); t.append(time.perf_counter() - t0)
+    return statistics.median(t)
+
 def matmul_gflops(n=2048, reps=10):
     "This machine's float32 matmul rate (GFLOP/s), the ceiling the training step is compared with."
     a, b = torch.randn(n, n), torch.randn(n, n)
@@ -147,6 +164,17 @@ def main():
              "", f"Run: `python bench/bench_cpu.py {' '.join(sys.argv[1:])}` on {time.strftime('%Y-%m-%d')}, "
              f"{warmup} warm-up + {n} timed steps per measurement.", ""]
     print(lines[0])
+    # 0. the discriminator alone
+    lines += ["## The discriminator alone: one forward + loss + backward (batch 1)", "",
+              "| size | PatchGAN (ms) | semantic D (ms) | ratio |", "|---|---|---|---|"]
+    for size in [int(x) for x in a.sizes.split(',')]:
+        reps = 10 if a.quick else 40
+        # interleave the two, so that a change in machine load hits both alike
+        tp, ts = zip(*[(d_step_time(False, size, reps // 5), d_step_time(True, size, reps // 5)) for _ in range(5)])
+        tp, ts = statistics.median(tp), statistics.median(ts)
+        row = f"| {size} | {1000 * tp:.1f} | {1000 * ts:.1f} | {ts / tp:.3f} |"
+        print(row); lines.append(row)
+    lines.append("")
     # 1. training step per variant
     lines += ["## Training step time per variant (CPU, fp32)", "",
               "| size | batch | variant | step (s, median) | ratio to pix2pix | GFLOP/step | achieved GFLOP/s | % of matmul rate |",

@@ -41,7 +41,8 @@ def real_upper_bound(E, s, y, n_classes) -> dict:
 # %% ../nbs/10_facades_ablation.ipynb #b6c74b60
 def _git_commit():
     try:
-        root = Path(__file__).resolve().parent.parent
+        import semseg_gan
+        root = Path(semseg_gan.__file__).resolve().parent.parent
         c = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True).stdout.strip()
         dirty = subprocess.run(['git', 'status', '--porcelain', '--', 'semseg_gan'], cwd=root, capture_output=True, text=True).stdout.strip()
         return c + ('+uncommitted library changes' if dirty else '') if c else None
@@ -74,7 +75,7 @@ def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or
     for seed in seeds:
         for variant in variants:
             run_dir = out/f'{variant}_seed{seed}'
-            gfile = run_dir/'generator.pth'
+            gfile, tfile = run_dir/'generator.pth', run_dir/'train.json'
             t0 = time.time()
             if not gfile.exists():
                 set_seed(seed)
@@ -84,9 +85,12 @@ def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or
                     with learn.no_bar(), learn.no_logging(): learn.fit_pix2pix(epochs, epochs_decay)
                 else: learn.fit_pix2pix(epochs, epochs_decay)
                 export_generator(learn, gfile)
+                atomic_write(tfile, lambda f: f.write(json.dumps({'train_minutes': round((time.time() - t0) / 60, 1)}).encode()))
+            # a finished run is not retrained, only evaluated again; its training time is the one recorded when it ran
+            minutes = json.loads(tfile.read_text())['train_minutes'] if tfile.exists() else None
             G, info = load_generator(gfile)
             sc = evaluate_generator(G, E, s, y, data.n_classes)
-            res['runs'].append(dict(variant=variant, seed=seed, train_minutes=round((time.time() - t0) / 60, 1), **_jsonable(sc)))
+            res['runs'].append(dict(variant=variant, seed=seed, train_minutes=minutes, **_jsonable(sc)))
             print(f"{variant:8s} seed {seed}: mIoU {sc['mean_iou']:.3f}, pixel acc {sc['pixel_acc']:.3f}, "
                   f"FID-E {sc['fid_e']:.1f}  ({(time.time() - t0) / 60:.1f} min)", flush=True)
             atomic_write(out/'results.json', lambda f: f.write(json.dumps(res, indent=1).encode()))
