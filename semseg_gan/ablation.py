@@ -50,6 +50,15 @@ def _git_commit():
 
 def _jsonable(sc): return {k: (v.tolist() if hasattr(v, 'tolist') else v) for k, v in sc.items()}
 
+def _save_train_minutes(run_dir:Path, t0:float):
+    "Record how long a run took to train, beside its generator (a finished run is later only evaluated again)."
+    atomic_write(run_dir/'train.json', lambda f: f.write(json.dumps({'train_minutes': round((time.time() - t0) / 60, 1)}).encode()))
+
+def _train_minutes(run_dir:Path):
+    "The training time recorded when the run was trained (None if it was not recorded)."
+    f = run_dir/'train.json'
+    return json.loads(f.read_text())['train_minutes'] if f.exists() else None
+
 def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or 'samples'
                  preset:str='cpu', epochs:int=3, epochs_decay:int=3, seeds=(0, 1),
                  variants=tuple(VARIANTS), out='runs/ablation', bs:int=1,
@@ -75,7 +84,7 @@ def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or
     for seed in seeds:
         for variant in variants:
             run_dir = out/f'{variant}_seed{seed}'
-            gfile, tfile = run_dir/'generator.pth', run_dir/'train.json'
+            gfile = run_dir/'generator.pth'
             t0 = time.time()
             if not gfile.exists():
                 set_seed(seed)
@@ -85,12 +94,10 @@ def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or
                     with learn.no_bar(), learn.no_logging(): learn.fit_pix2pix(epochs, epochs_decay)
                 else: learn.fit_pix2pix(epochs, epochs_decay)
                 export_generator(learn, gfile)
-                atomic_write(tfile, lambda f: f.write(json.dumps({'train_minutes': round((time.time() - t0) / 60, 1)}).encode()))
-            # a finished run is not retrained, only evaluated again; its training time is the one recorded when it ran
-            minutes = json.loads(tfile.read_text())['train_minutes'] if tfile.exists() else None
+                _save_train_minutes(run_dir, t0)
             G, info = load_generator(gfile)
             sc = evaluate_generator(G, E, s, y, data.n_classes)
-            res['runs'].append(dict(variant=variant, seed=seed, train_minutes=minutes, **_jsonable(sc)))
+            res['runs'].append(dict(variant=variant, seed=seed, train_minutes=_train_minutes(run_dir), **_jsonable(sc)))
             print(f"{variant:8s} seed {seed}: mIoU {sc['mean_iou']:.3f}, pixel acc {sc['pixel_acc']:.3f}, "
                   f"FID-E {sc['fid_e']:.1f}  ({(time.time() - t0) / 60:.1f} min)", flush=True)
             atomic_write(out/'results.json', lambda f: f.write(json.dumps(res, indent=1).encode()))

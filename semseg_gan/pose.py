@@ -19,7 +19,7 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle
 from fastai.optimizer import Adam
 from .data import data_root
-from .semantic_loss import build_segmenter
+from .semantic_loss import build_segmenter, save_segmenter, load_segmenter
 
 # %% auto #0
 __all__ = ['KEYPOINTS', 'SKELETON', 'KEYPOINT_PALETTE', 'POSE_PRESETS', 'HEAT_SCALE', 'read_pose_csv', 'visible',
@@ -289,13 +289,12 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
     "Train and evaluate the four variants on Market-1501 pose transfer; write and return results.json."
     import datetime, sys, time
     from semseg_gan.gan import semseg_gan_learner, VARIANTS, export_generator, load_generator
-    from semseg_gan.ablation import _git_commit
+    from semseg_gan.ablation import _git_commit, _save_train_minutes, _train_minutes
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     variants = variants or tuple(VARIANTS)
-    from semseg_gan.semantic_loss import save_segmenter, load_segmenter
     train, test = market('train'), market('test')
     dls = pose_dls(train, test, preset, bs=8, seed=0)
-    def pose_net(arch, seed, **kw):   # trained once per setting, then loaded (out/<arch>_seed<seed>.pth)
+    def pose_net(arch, seed, **kw):   # trained once per setting, then loaded from out/pose_net_<arch>_seed<seed>_...pth
         f = out/f'pose_net_{arch}_seed{seed}_{preset}_{pose_epochs}ep.pth'
         if f.exists(): net, rec = load_segmenter(f); return net, rec['test_pckh']
         net, p = train_pose_net(dls, arch, pose_epochs, seed=seed, **kw)
@@ -321,11 +320,9 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
                                            perceptual_output='logits')   # L_s compares T_s's heatmaps
                 with learn.no_bar(), learn.no_logging(): learn.fit_pix2pix(epochs, epochs_decay)
                 export_generator(learn, run_dir/'generator.pth')
-                atomic_write(run_dir/'train.json', lambda f: f.write(json.dumps({'train_minutes': round((time.time() - t0) / 60, 1)}).encode()))
-            tfile = run_dir/'train.json'   # the training time recorded when the run was trained
-            minutes = json.loads(tfile.read_text())['train_minutes'] if tfile.exists() else None
+                _save_train_minutes(run_dir, t0)
             sc = evaluate_pose_generator(load_generator(run_dir/'generator.pth')[0], E, test_dl)
-            res['runs'].append(dict(variant=variant, seed=seed, train_minutes=minutes, **sc))
+            res['runs'].append(dict(variant=variant, seed=seed, train_minutes=_train_minutes(run_dir), **sc))
             print(f"{variant:8s} seed {seed}: SSIM {sc['ssim']:.3f}, mask-SSIM {sc['mask_ssim']:.3f}, PCKh {sc['pckh']:.3f} "
                   f"({(time.time() - t0) / 60:.1f} min)", flush=True)
             atomic_write(out/'results.json', lambda f: f.write(json.dumps(res, indent=1).encode()))
