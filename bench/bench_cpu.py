@@ -10,14 +10,15 @@ pipeline's throughput against what a step consumes.
     python bench/bench_cpu.py --quick         # fewer steps, for a smoke test
     python bench/bench_cpu.py --write         # also rewrite docs/benchmarks.md
 """
-import argparse, json, os, platform, resource, statistics, subprocess, sys, time
+import argparse, os, platform, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from semseg_gan.core import *
 from semseg_gan.data import sample_facades, semantic_dls
 from semseg_gan.semantic_loss import SegUNet
-from semseg_gan.gan import semseg_gan_learner, VARIANTS, CGANLoss, pix2pix_adam
+from semseg_gan.gan import semseg_gan_learner, VARIANTS, pix2pix_adam, export_generator
+from semseg_gan.semantic_loss import SemanticPerceptualLoss
 from fastai.callback.core import Callback, CancelFitException
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,23 +53,25 @@ def dls_for(size, bs):
     preset = {256: 'paper', 128: 'cpu', 64: 'tiny'}[size]
     return semantic_dls(sample_facades(), preset, bs=bs, seed=0)
 
-def learner(variant, dls, **kw):
-    T_s = SegUNet(dls.n_classes)   # timing does not depend on T_s's weights; an untrained one costs the same
+def learner(variant, dls, ts_width=32, **kw):
+    T_s = SegUNet(dls.n_classes, width=ts_width)   # timing does not depend on T_s's weights; an untrained one costs the same
     return semseg_gan_learner(dls, variant, T_s=T_s, path='/tmp/semseg_gan_bench', batch_log=False, **kw)
 
 class StepTimer(Callback):
-    "Times each training batch (before_batch -> after_batch) and stops after `n` timed steps."
-    order = 100
-    def __init__(self, warmup, n): self.warmup, self.n, self.times = warmup, n, []
-    def before_batch(self): self.t0 = time.perf_counter()
-    def after_batch(self):
+    "Times each training iteration (one `before_batch` to the next: loading, callbacks, D and G steps) and stops after `n` timed steps."
+    order = -100   # first: the stamp is taken before any other callback's work on the batch
+    def __init__(self, warmup, n): self.warmup, self.n, self.times, self.last = warmup, n, [], None
+    def before_epoch(self): self.last = None   # an epoch boundary (validation, checkpoint) is not a step
+    def before_batch(self):
         if not self.training: return
-        self.times.append(time.perf_counter() - self.t0)
+        now = time.perf_counter()
+        if self.last is not None: self.times.append(now - self.last)
+        self.last = now
         if len(self.times) >= self.warmup + self.n: raise CancelFitException()
 
-def fastai_step_time(variant, size, bs, warmup, n):
+def fastai_step_time(variant, size, bs, warmup, n, **kw):
     set_seed(0)
-    learn = learner(variant, dls_for(size, bs))
+    learn = learner(variant, dls_for(size, bs), **kw)
     timer = StepTimer(warmup, n)
     with learn.no_bar(), learn.no_logging(): learn.fit(1000, cbs=timer)
     return statistics.median(timer.times[warmup:]), learn
@@ -81,9 +84,9 @@ def plain_step_time(learn, warmup, n):
     m.train(); times = []
     it = iter(learn.dls.train)
     for i in range(warmup + n):
+        t0 = time.perf_counter()   # like the fastai timer: from one iteration's start to the next, loading included
         try: s, y = next(it)
-        except StopIteration: it = iter(learn.dls.train); s, y = next(it)
-        t0 = time.perf_counter()
+        except StopIteration: it = iter(learn.dls.train); t0 = time.perf_counter(); s, y = next(it)   # not across a new epoch
         s, y = s.as_subclass(torch.Tensor), y.as_subclass(torch.Tensor)
         lf.s = s
         y_hat = m.G(s)
@@ -107,6 +110,13 @@ def step_flops(learn):
     m.zero_grad()
     return fc.get_total_flops()
 
+def ts_flops(size, width, K=12):
+    "FLOPs (G) of one L_s call with a SegUNet T_s of this width: T_s forward on y, forward and input-gradient backward on ŷ."
+    L = SemanticPerceptualLoss(SegUNet(K, width=width))
+    y_hat, y = torch.rand(1, 3, size, size, requires_grad=True), torch.rand(1, 3, size, size)
+    with FlopCounterMode(display=False) as fc: L(y_hat, y).backward()
+    return fc.get_total_flops() / 1e9
+
 def g_latency(learn, size, reps):
     G = learn.model.G.eval()
     s = one_hot(torch.randint(0, 12, (1, size, size)), 12)
@@ -117,27 +127,42 @@ def g_latency(learn, size, reps):
             t0 = time.perf_counter(); G(s); t.append(time.perf_counter() - t0)
     return statistics.median(t)
 
-def peak_rss_subprocess(what, variant, size, bs):
-    "Peak resident memory (MiB) of a fresh process doing one thing: 'infer' (G forward) or 'train' (steps)."
-    code = f"""
-import resource, torch, sys
-sys.path.insert(0, {str(ROOT/'bench')!r})
+_PROBE = """
+import sys, torch
+sys.path.insert(0, {bench!r})
 import bench_cpu as b
+def mib(key):   # this process's resident memory now (VmRSS) or at its peak (VmHWM), in MiB
+    for line in open('/proc/self/status'):
+        if line.startswith(key + ':'): return int(line.split()[1]) / 1024
+def reset_peak(): open('/proc/self/clear_refs', 'w').write('5')   # VmHWM := VmRSS (Linux >= 4.0)
+"""
+
+def peak_rss_subprocess(what, variant, size, bs, G_path=None):
+    """Peak resident memory (MiB) of a fresh process doing one thing, and the part of it the work itself added.
+
+    'infer': load an exported generator (`G_path`) and run it; 'train': build the learner and run 3 training steps.
+    The peak is the process's VmHWM; the work's share is VmHWM after the work minus VmRSS just before it, with the
+    high-water mark reset in between. (`ru_maxrss` cannot be used: Linux keeps it across fork and exec, so a child
+    of a big process reports its parent's peak.)"""
+    if sys.platform != 'linux': raise RuntimeError("peak memory is read from /proc/self/status, which needs Linux")
+    code = _PROBE.format(bench=str(ROOT/'bench')) + f"""
 from semseg_gan.core import one_hot
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-learn = b.learner({variant!r}, b.dls_for({size}, {bs}))
 if {what!r} == 'infer':
-    G = learn.model.G.eval(); del learn
+    from semseg_gan.gan import load_generator
+    G, _ = load_generator({str(G_path)!r})
     s = one_hot(torch.randint(0, 12, (1, {size}, {size})), 12)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = mib('VmRSS'); reset_peak()
     with torch.no_grad(): G(s); G(s)
 else:
+    learn = b.learner({variant!r}, b.dls_for({size}, {bs}))
+    base = mib('VmRSS'); reset_peak()
     with learn.no_bar(), learn.no_logging(): learn.fit(100, cbs=b.StepTimer(1, 2))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, base)
+print(mib('VmHWM'), base)
 """
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.split()
-    peak, base = int(out[-2]), int(out[-1])
-    return peak / 1024, (peak - base) / 1024
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    if r.returncode: raise RuntimeError(f"memory probe failed:\n{r.stderr[-2000:]}")
+    peak, base = map(float, r.stdout.split()[-2:])
+    return peak, peak - base
 
 def loader_throughput(size, bs, n=50):
     dls = dls_for(size, bs)
@@ -179,47 +204,64 @@ def main():
     lines += ["## Training step time per variant (CPU, fp32)", "",
               "| size | batch | variant | step (s, median) | ratio to pix2pix | GFLOP/step | achieved GFLOP/s | % of matmul rate |",
               "|---|---|---|---|---|---|---|---|"]
-    results = {}
+    results, latency, G_files = {}, {}, {}
+    tmp = Path(tempfile.mkdtemp())
     for size in [int(x) for x in a.sizes.split(',')]:
         for bs in (1, 4):
             for variant in VARIANTS:
                 t, learn = fastai_step_time(variant, size, bs, warmup, n)
                 fl = step_flops(learn) / 1e9
-                results[(size, bs, variant)] = (t, learn, fl)
+                results[(size, bs, variant)] = (t, fl)
+                if bs == 1:   # what inference needs from this run: G's latency here, G's file for the memory probe
+                    latency[(size, variant)] = g_latency(learn, size, 10 if a.quick else 30)
+                    G_files[(size, variant)] = export_generator(learn, tmp/f'G_{variant}_{size}.pth')
+                del learn     # keep no learner alive: this process's memory stays small
                 base = results[(size, bs, 'pix2pix')][0]
                 row = f"| {size} | {bs} | {variant} | {t:.3f} | {t / base:.2f} | {fl:.1f} | {fl / t:.0f} | {100 * fl / t / rate:.0f}% |"
                 print(row); lines.append(row)
+    # 1b. the cost of T_s: the full method with a narrower T_s
+    lines += ["", "## The cost of $T_s$: `full` with a narrower SegUNet (batch 1)", "",
+              "| size | T_s width | T_s GFLOP per L_s call (fwd real + fwd/bwd fake) | full step (s) | ratio to pix2pix |", "|---|---|---|---|---|"]
+    for size in [int(x) for x in a.sizes.split(',')]:
+        for w in (32, 16):
+            t = results[(size, 1, 'full')][0] if w == 32 else fastai_step_time('full', size, 1, warmup, n, ts_width=w)[0]
+            row = f"| {size} | {w} | {ts_flops(size, w):.1f} | {t:.3f} | {t / results[(size, 1, 'pix2pix')][0]:.2f} |"
+            print(row); lines.append(row)
     # 2. fastai overhead
     lines += ["", "## fastai against a plain PyTorch loop (same models, losses, batches; batch 1)", "",
               "| size | variant | fastai step (s) | plain loop step (s) | fastai overhead |", "|---|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
         for variant in ('pix2pix', 'full'):
-            t_fa, learn = fastai_step_time(variant, size, 1, warmup, n)
-            t_pl = plain_step_time(learn, warmup, n)
+            t_fa, t_pl = [], []
+            for _ in range(2):   # alternate the two, twice, so that a change in machine load hits both alike
+                t, learn = fastai_step_time(variant, size, 1, warmup, n); t_fa.append(t)
+                t_pl.append(plain_step_time(learn, warmup, n)); del learn
+            t_fa, t_pl = statistics.median(t_fa), statistics.median(t_pl)
             row = f"| {size} | {variant} | {t_fa:.3f} | {t_pl:.3f} | {100 * (t_fa / t_pl - 1):+.1f}% |"
             print(row); lines.append(row)
     # 3. inference: the generator is the same network in every variant
     lines += ["", "## Generator inference (batch 1): the paper's \"no overhead\" claim", "",
-              "| size | variant | G latency (ms, median) | ratio to pix2pix | peak RSS of a G-only process (MiB) | ratio |",
-              "|---|---|---|---|---|---|"]
+              "| size | variant | G latency (ms, median) | ratio to pix2pix | peak RSS of a G-only process (MiB) | of which the forward pass (MiB) | ratio |",
+              "|---|---|---|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
         base_t = base_m = None
         for variant in VARIANTS:
-            learn = results[(size, 1, variant)][1]
-            t = g_latency(learn, size, 10 if a.quick else 30)
-            peak, _ = peak_rss_subprocess('infer', variant, size, 1)
-            base_t, base_m = base_t or t, base_m or peak
-            row = f"| {size} | {variant} | {1000 * t:.1f} | {t / base_t:.2f} | {peak:.0f} | {peak / base_m:.2f} |"
+            t = latency[(size, variant)]
+            # three fresh processes, the median: the allocator makes single readings vary by a few MiB
+            peak, work = map(statistics.median, zip(*[peak_rss_subprocess('infer', variant, size, 1, G_files[(size, variant)])
+                                                      for _ in range(3)]))
+            base_t, base_m = base_t or t, base_m or work
+            row = f"| {size} | {variant} | {1000 * t:.1f} | {t / base_t:.2f} | {peak:.0f} | {work:.0f} | {work / base_m:.2f} |"
             print(row); lines.append(row)
     # 4. training memory
     lines += ["", "## Peak memory of training (batch 1, fresh process per variant)", "",
-              "| size | variant | peak RSS (MiB) | ratio to pix2pix |", "|---|---|---|---|"]
+              "| size | variant | peak RSS (MiB) | of which the training steps (MiB) | ratio to pix2pix |", "|---|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
         base_m = None
         for variant in VARIANTS:
-            peak, _ = peak_rss_subprocess('train', variant, size, 1)
-            base_m = base_m or peak
-            row = f"| {size} | {variant} | {peak:.0f} | {peak / base_m:.2f} |"
+            peak, work = peak_rss_subprocess('train', variant, size, 1)
+            base_m = base_m or work
+            row = f"| {size} | {variant} | {peak:.0f} | {work:.0f} | {work / base_m:.2f} |"
             print(row); lines.append(row)
     # 5. data pipeline
     lines += ["", "## Data pipeline (default: num_workers=0, loading in the training process)", "",

@@ -123,6 +123,8 @@ class CGANTrainer(Callback):
         if self.channels_last: self.learn.model.to(memory_format=torch.channels_last)
         if self.opt_D is None:
             self.opt_D = (self.opt_func or self.learn.opt_func)(list(self.learn.model.D.parameters()), lr=self.learn.lr)
+        L_s = getattr(self.learn.model, 'L_s', None)
+        if L_s is not None: L_s.T_s.requires_grad_(False)   # T_s is frozen in every fit, whatever was done to it before
 
     def _autocast(self):
         if self.precision == 'fp32': return nullcontext()
@@ -149,7 +151,8 @@ class CGANTrainer(Callback):
         D.requires_grad_(False)
 
     def after_loss(self): self._ac.__exit__(None, None, None)
-    def after_fit(self): self.learn.model.requires_grad_(True)
+    def after_fit(self):   # G and D trainable again (for learn.export() and later fits); T_s stays frozen
+        self.learn.model.G.requires_grad_(True); self.learn.model.D.requires_grad_(True)
 
 # %% ../nbs/05_gan.ipynb #95c5bfa6
 class TrainingDiverged(RuntimeError):
