@@ -11,13 +11,14 @@ pipeline's throughput against what a step consumes.
     python bench/bench_cpu.py --write         # also rewrite docs/benchmarks.md
 """
 import argparse, os, platform, statistics, subprocess, sys, tempfile, time
+from functools import partial
 from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from semseg_gan.core import *
 from semseg_gan.data import sample_facades, semantic_dls
 from semseg_gan.semantic_loss import SegUNet
-from semseg_gan.gan import semseg_gan_learner, VARIANTS, pix2pix_adam, export_generator
+from semseg_gan.gan import semseg_gan_learner, VARIANTS, pix2pix_adam, export_generator, load_generator
 from semseg_gan.semantic_loss import SemanticPerceptualLoss
 from fastai.callback.core import Callback, CancelFitException
 
@@ -49,6 +50,20 @@ def matmul_gflops(n=2048, reps=10):
         t0 = time.perf_counter(); a @ b; t.append(time.perf_counter() - t0)
     return 2 * n ** 3 / statistics.median(t) / 1e9
 
+def conv_gflops(reps=8):
+    """The best rate of a large float32 3×3 convolution here (GFLOP/s): the kernels (oneDNN) a training step runs on.
+    On a CPU whose BLAS is not tuned for it (MKL on AMD), this is well above the matmul rate, so it is the real ceiling."""
+    import torch.nn.functional as F
+    best = 0.
+    for C, H in ((256, 64), (128, 128)):
+        x, w = torch.randn(1, C, H, H), torch.randn(C, C, 3, 3)
+        for _ in range(3): F.conv2d(x, w, padding=1)
+        t = []
+        for _ in range(reps):
+            t0 = time.perf_counter(); F.conv2d(x, w, padding=1); t.append(time.perf_counter() - t0)
+        best = max(best, 2 * 9 * C * C * H * H / statistics.median(t) / 1e9)
+    return best
+
 def dls_for(size, bs):
     preset = {256: 'paper', 128: 'cpu', 64: 'tiny'}[size]
     return semantic_dls(sample_facades(), preset, bs=bs, seed=0)
@@ -69,34 +84,56 @@ class StepTimer(Callback):
         self.last = now
         if len(self.times) >= self.warmup + self.n: raise CancelFitException()
 
-def fastai_step_time(variant, size, bs, warmup, n, **kw):
-    set_seed(0)
-    learn = learner(variant, dls_for(size, bs), **kw)
+def rotations(keys, rounds):
+    "The order of each round: rotated, so that no key is always first (the first turn after a switch is the coldest)."
+    keys = list(keys)
+    return [keys[r % len(keys):] + keys[:r % len(keys)] for r in range(rounds)]
+
+def fastai_turn(learn, warmup, n):
+    "One turn: a fastai `fit` of warmup + n steps; the n step times."
     timer = StepTimer(warmup, n)
     with learn.no_bar(), learn.no_logging(): learn.fit(1000, cbs=timer)
-    return statistics.median(timer.times[warmup:]), learn
+    return timer.times[warmup:]
 
-def plain_step_time(learn, warmup, n):
+class PlainLoop:
     "The same models, losses and batches in a hand-written PyTorch loop: one D step and one G step per batch."
-    m, lf = learn.model, learn.loss_func
-    opt_G = pix2pix_adam(m.G.parameters())     # the same optimizer as the learner's
-    opt_D = pix2pix_adam(m.D.parameters())
-    m.train(); times = []
-    it = iter(learn.dls.train)
-    for i in range(warmup + n):
-        t0 = time.perf_counter()   # like the fastai timer: from one iteration's start to the next, loading included
-        try: s, y = next(it)
-        except StopIteration: it = iter(learn.dls.train); t0 = time.perf_counter(); s, y = next(it)   # not across a new epoch
-        s, y = s.as_subclass(torch.Tensor), y.as_subclass(torch.Tensor)
-        lf.s = s
-        y_hat = m.G(s)
+    def __init__(self, learn):
+        self.m, self.lf, self.dl = learn.model, learn.loss_func, learn.dls.train
+        self.opt_G = pix2pix_adam(self.m.G.parameters())     # the same optimizer as the learner's
+        self.opt_D = pix2pix_adam(self.m.D.parameters())
+    def turn(self, warmup, n):
+        "One turn of warmup + n steps (one pass over the data at most, like a fastai turn); the n step times."
+        m, lf = self.m, self.lf
+        m.train(); times = []
+        it = iter(self.dl)
+        for i in range(warmup + n):
+            t0 = time.perf_counter()   # like the fastai timer: from one iteration's start to the next, loading included
+            try: s, y = next(it)
+            except StopIteration: it = iter(self.dl); t0 = time.perf_counter(); s, y = next(it)   # not across a new epoch
+            s, y = s.as_subclass(torch.Tensor), y.as_subclass(torch.Tensor)
+            lf.s = s
+            y_hat = m.G(s)
+            m.D.requires_grad_(True)
+            loss_D = lf.discriminator_loss(y_hat, y); loss_D.backward(); self.opt_D.step(); self.opt_D.zero_grad()
+            m.D.requires_grad_(False)
+            loss_G = lf(y_hat, y); loss_G.backward(); self.opt_G.step(); self.opt_G.zero_grad()
+            times.append(time.perf_counter() - t0)
         m.D.requires_grad_(True)
-        loss_D = lf.discriminator_loss(y_hat, y); loss_D.backward(); opt_D.step(); opt_D.zero_grad()
-        m.D.requires_grad_(False)
-        loss_G = lf(y_hat, y); loss_G.backward(); opt_G.step(); opt_G.zero_grad()
-        times.append(time.perf_counter() - t0)
-    m.D.requires_grad_(True)
-    return statistics.median(times[warmup:])
+        return times[warmup:]
+
+def interleaved(turns:dict, warmup, n, rounds=5):
+    """Median step time of each entry of `turns` (name -> function(warmup, n) -> step times), measured in `rounds`
+    alternating turns of n // rounds steps, so that a change in the machine's load or state hits all alike."""
+    times = {k: [] for k in turns}
+    for r, order in enumerate(rotations(turns, rounds)):
+        for k in order: times[k] += turns[k](warmup if r == 0 else 1, max(1, n // rounds))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+def learners_for(variants, size, bs, **kw):
+    out = {}
+    for v in variants:
+        set_seed(0); out[v] = learner(v, dls_for(size, bs), **kw)
+    return out
 
 def step_flops(learn):
     "FLOPs of one training step (G forward, D step, G loss and backward), counted by PyTorch's FlopCounterMode."
@@ -117,15 +154,16 @@ def ts_flops(size, width, K=12):
     with FlopCounterMode(display=False) as fc: L(y_hat, y).backward()
     return fc.get_total_flops() / 1e9
 
-def g_latency(learn, size, reps):
-    G = learn.model.G.eval()
+def g_latency_turn(G, size):
+    "One turn of generator latency measurement: 1 warm-up call, then timed calls (batch 1, eval mode, no grad)."
     s = one_hot(torch.randint(0, 12, (1, size, size)), 12)
-    with torch.no_grad():
-        for _ in range(3): G(s)
+    def turn(warmup, n):
         t = []
-        for _ in range(reps):
-            t0 = time.perf_counter(); G(s); t.append(time.perf_counter() - t0)
-    return statistics.median(t)
+        with torch.no_grad():
+            for i in range(warmup + n):
+                t0 = time.perf_counter(); G(s); t.append(time.perf_counter() - t0)
+        return t[warmup:]
+    return turn
 
 _PROBE = """
 import sys, torch
@@ -183,11 +221,12 @@ def main():
     warmup, n = (2, 5) if a.quick else (5, 25)
     if a.steps: n = a.steps
     torch.set_num_threads(os.cpu_count())
-    rate = matmul_gflops()
+    rate, crate = matmul_gflops(), conv_gflops()
     lines = [f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-             f"{torch.get_num_threads()} threads; float32 matmul (2048²): **{rate:.0f} GFLOP/s** measured in this run.",
+             f"{torch.get_num_threads()} threads; measured in this run: float32 matmul (2048², {torch.backends.mkl.is_available() and 'MKL' or 'BLAS'}) "
+             f"**{rate:.0f} GFLOP/s**, float32 3×3 convolution (oneDNN, 128-256 channels) **{crate:.0f} GFLOP/s**.",
              "", f"Run: `python bench/bench_cpu.py {' '.join(sys.argv[1:])}` on {time.strftime('%Y-%m-%d')}, "
-             f"{warmup} warm-up + {n} timed steps per measurement.", ""]
+             f"{warmup} warm-up + {n} timed steps per measurement, taken in 5 alternating turns of the things compared.", ""]
     print(lines[0])
     # 0. the discriminator alone
     lines += ["## The discriminator alone: one forward + loss + backward (batch 1)", "",
@@ -202,41 +241,41 @@ def main():
     lines.append("")
     # 1. training step per variant
     lines += ["## Training step time per variant (CPU, fp32)", "",
-              "| size | batch | variant | step (s, median) | ratio to pix2pix | GFLOP/step | achieved GFLOP/s | % of matmul rate |",
-              "|---|---|---|---|---|---|---|---|"]
-    results, latency, G_files = {}, {}, {}
+              "| size | batch | variant | step (s, median) | ratio to pix2pix | GFLOP/step | achieved GFLOP/s | % of matmul rate | % of conv rate |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    results, G_files = {}, {}
     tmp = Path(tempfile.mkdtemp())
     for size in [int(x) for x in a.sizes.split(',')]:
         for bs in (1, 4):
-            for variant in VARIANTS:
-                t, learn = fastai_step_time(variant, size, bs, warmup, n)
-                fl = step_flops(learn) / 1e9
+            learns = learners_for(VARIANTS, size, bs)
+            step = interleaved({v: partial(fastai_turn, l) for v, l in learns.items()}, warmup, n)
+            for variant, learn in learns.items():
+                t, fl = step[variant], step_flops(learn) / 1e9
                 results[(size, bs, variant)] = (t, fl)
-                if bs == 1:   # what inference needs from this run: G's latency here, G's file for the memory probe
-                    latency[(size, variant)] = g_latency(learn, size, 10 if a.quick else 30)
-                    G_files[(size, variant)] = export_generator(learn, tmp/f'G_{variant}_{size}.pth')
-                del learn     # keep no learner alive: this process's memory stays small
+                if bs == 1: G_files[(size, variant)] = export_generator(learn, tmp/f'G_{variant}_{size}.pth')   # for inference
                 base = results[(size, bs, 'pix2pix')][0]
-                row = f"| {size} | {bs} | {variant} | {t:.3f} | {t / base:.2f} | {fl:.1f} | {fl / t:.0f} | {100 * fl / t / rate:.0f}% |"
+                row = f"| {size} | {bs} | {variant} | {t:.3f} | {t / base:.2f} | {fl:.1f} | {fl / t:.0f} | {100 * fl / t / rate:.0f}% | {100 * fl / t / crate:.0f}% |"
                 print(row); lines.append(row)
+            del learns   # keep no learner alive longer than needed: this process's memory stays small
     # 1b. the cost of T_s: the full method with a narrower T_s
     lines += ["", "## The cost of $T_s$: `full` with a narrower SegUNet (batch 1)", "",
               "| size | T_s width | T_s GFLOP per L_s call (fwd real + fwd/bwd fake) | full step (s) | ratio to pix2pix |", "|---|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
+        learns = {'pix2pix': learners_for(['pix2pix'], size, 1)['pix2pix'],
+                  **{w: learners_for(['full'], size, 1, ts_width=w)['full'] for w in (32, 16)}}
+        step = interleaved({k: partial(fastai_turn, l) for k, l in learns.items()}, warmup, n)
         for w in (32, 16):
-            t = results[(size, 1, 'full')][0] if w == 32 else fastai_step_time('full', size, 1, warmup, n, ts_width=w)[0]
-            row = f"| {size} | {w} | {ts_flops(size, w):.1f} | {t:.3f} | {t / results[(size, 1, 'pix2pix')][0]:.2f} |"
+            row = f"| {size} | {w} | {ts_flops(size, w):.1f} | {step[w]:.3f} | {step[w] / step['pix2pix']:.2f} |"
             print(row); lines.append(row)
+        del learns
     # 2. fastai overhead
     lines += ["", "## fastai against a plain PyTorch loop (same models, losses, batches; batch 1)", "",
               "| size | variant | fastai step (s) | plain loop step (s) | fastai overhead |", "|---|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
         for variant in ('pix2pix', 'full'):
-            t_fa, t_pl = [], []
-            for _ in range(2):   # alternate the two, twice, so that a change in machine load hits both alike
-                t, learn = fastai_step_time(variant, size, 1, warmup, n); t_fa.append(t)
-                t_pl.append(plain_step_time(learn, warmup, n)); del learn
-            t_fa, t_pl = statistics.median(t_fa), statistics.median(t_pl)
+            learn = learners_for([variant], size, 1)[variant]
+            step = interleaved({'fastai': partial(fastai_turn, learn), 'plain': PlainLoop(learn).turn}, warmup, n)
+            t_fa, t_pl = step['fastai'], step['plain']; del learn
             row = f"| {size} | {variant} | {t_fa:.3f} | {t_pl:.3f} | {100 * (t_fa / t_pl - 1):+.1f}% |"
             print(row); lines.append(row)
     # 3. inference: the generator is the same network in every variant
@@ -245,8 +284,10 @@ def main():
               "|---|---|---|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
         base_t = base_m = None
+        Gs = {v: load_generator(G_files[(size, v)])[0] for v in VARIANTS}
+        latency = interleaved({v: g_latency_turn(G, size) for v, G in Gs.items()}, 3, 10 if a.quick else 50)
         for variant in VARIANTS:
-            t = latency[(size, variant)]
+            t = latency[variant]
             # three fresh processes, the median: the allocator makes single readings vary by a few MiB
             peak, work = map(statistics.median, zip(*[peak_rss_subprocess('infer', variant, size, 1, G_files[(size, variant)])
                                                       for _ in range(3)]))
