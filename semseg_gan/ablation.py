@@ -63,22 +63,28 @@ def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or
                  preset:str='cpu', epochs:int=3, epochs_decay:int=3, seeds=(0, 1),
                  variants=tuple(VARIANTS), out='runs/ablation', bs:int=1,
                  seg_epochs:int=40, # epochs of T_s and E
-                 ngf:int=64, ndf:int=64, quiet:bool=True, command:str|None=None) -> dict:
+                 ngf:int=64, ndf:int=64, quiet:bool=True, command:str|None=None,
+                 ts_width:int=32, # width of T_s, a SegUNet (16 is 4x cheaper per step, and a weaker teacher)
+                ) -> dict:
     "Train and evaluate every variant with every seed; write and return the results."
+    bad = [v for v in variants if v not in VARIANTS]
+    if bad: raise ValueError(f"unknown variant(s) {bad}; choose from {list(VARIANTS)}")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     data = facades() if dataset == 'facades' else sample_facades()
     tag = dataset
-    T_path = models_dir()/f'{tag}_T_s_unet_{preset}.pth'
+    T_path = models_dir()/(f'{tag}_T_s_unet_{preset}.pth' if ts_width == 32 else f'{tag}_T_s_unet{ts_width}_{preset}.pth')
     T_s, T_rec = load_segmenter(T_path) if T_path.exists() else (None, {})
-    if {k: T_rec.get(k) for k in ('preset', 'epochs', 'seed')} != dict(preset=preset, epochs=seg_epochs, seed=0):
-        T_s, T_rec = train_segmenter(data, 'unet', preset, seg_epochs, bs=8, seed=0, quiet=quiet)
+    if ({k: T_rec.get(k) for k in ('preset', 'epochs', 'seed')} != dict(preset=preset, epochs=seg_epochs, seed=0)
+        or T_rec.get('arch_kwargs', {}).get('width', 32) != ts_width):
+        T_s, T_rec = train_segmenter(data, 'unet', preset, seg_epochs, bs=8, seed=0, quiet=quiet,
+                                     **({} if ts_width == 32 else dict(width=ts_width)))
         save_segmenter(T_s, T_rec, T_path)
     E, E_rec = evaluator(data, preset, 'fcn', seg_epochs, seed=1, path=models_dir()/f'{tag}_E_fcn_{preset}.pth', quiet=quiet)
     s, y = test_set(data, preset)
     res = dict(command=command or ' '.join(sys.argv), git_commit=_git_commit(), dataset=data.name, preset=preset,
                size=int(s.shape[-1]), epochs=epochs, epochs_decay=epochs_decay, bs=bs, seeds=list(seeds), ngf=ngf, ndf=ndf,
                n_test=len(s), classes=list(data.classes), started=datetime.datetime.now().isoformat(timespec='seconds'),
-               T_s=dict(path=str(T_path), valid_miou=T_rec['valid_scores']['mean_iou']),
+               T_s=dict(path=str(T_path), width=ts_width, valid_miou=T_rec['valid_scores']['mean_iou']),
                E=dict(arch=E_rec['arch'], seed=E_rec['seed'], valid_miou=E_rec['valid_scores']['mean_iou']),
                upper_bound=_jsonable(real_upper_bound(E, s, y, data.n_classes)), runs=[])
     for seed in seeds:
@@ -113,10 +119,15 @@ def semseg_gan_ablation(dataset:str='facades', # 'facades' or 'samples'
                         seeds:str='0,1', # comma-separated seeds
                         out:str='runs/ablation', # output folder (results.json, one folder per run)
                         seg_epochs:int=40, # epochs of T_s and the evaluator E
-                        ngf:int=64, ndf:int=64):
+                        ngf:int=64, ndf:int=64,
+                        variants:str=','.join(VARIANTS), # comma-separated subset of the four variants
+                        ts_width:int=32, # width of T_s (a SegUNet)
+                       ):
     "Run the four-variant ablation and write results.json."
-    run_ablation(dataset, preset, epochs, epochs_decay, tuple(int(x) for x in seeds.split(',')), out=out,
-                 seg_epochs=seg_epochs, ngf=ngf, ndf=ndf, command='semseg_gan_ablation ' + ' '.join(sys.argv[1:]))
+    vs = tuple(v.strip() for v in variants.split(','))
+    run_ablation(dataset, preset, epochs, epochs_decay, tuple(int(x) for x in seeds.split(',')), vs, out=out,
+                 seg_epochs=seg_epochs, ngf=ngf, ndf=ndf, ts_width=ts_width,
+                 command='semseg_gan_ablation ' + ' '.join(sys.argv[1:]))
 
 # %% ../nbs/10_facades_ablation.ipynb #19cda5f6
 def results_table(res:dict):
