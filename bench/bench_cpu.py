@@ -1,13 +1,14 @@
 """What the semantic discriminator costs in training, and proof that it costs nothing at inference.
 
 Prints tables (and writes them to docs/benchmarks.md with --write): training-step time per variant (median of
-many steps after warm-up, all variants measured in the same run, so the ratios compare like with like), achieved
-GFLOP/s against this machine's measured float32 matmul rate, fastai's overhead against a plain PyTorch loop doing
-the same computation, generator latency and peak memory per variant, peak memory of a training step, and the data
-pipeline's throughput against what a step consumes.
+many steps after warm-up, the variants measured in alternating turns of the same run, so the ratios compare like
+with like), achieved GFLOP/s against this machine's measured float32 matmul and 3×3 convolution rates, what a
+narrower T_s saves, fastai's overhead against a plain PyTorch loop doing the same computation, generator latency
+and peak memory per variant, peak memory of a training step, and the data pipeline's throughput against what a
+step consumes.
 
     python bench/bench_cpu.py                 # all tables, ~15 min on 2 cores
-    python bench/bench_cpu.py --quick         # fewer steps, for a smoke test
+    python bench/bench_cpu.py --quick --sizes 64   # fewer steps, small images: a 2-minute smoke test (CI runs it)
     python bench/bench_cpu.py --write         # also rewrite docs/benchmarks.md
 """
 import argparse, os, platform, statistics, subprocess, sys, tempfile, time
