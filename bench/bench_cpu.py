@@ -18,9 +18,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from semseg_gan.core import *
 from semseg_gan.data import sample_facades, semantic_dls
-from semseg_gan.semantic_loss import SegUNet
+from semseg_gan.semantic_loss import SegUNet, SemanticPerceptualLoss
 from semseg_gan.gan import semseg_gan_learner, VARIANTS, pix2pix_adam, export_generator, load_generator
-from semseg_gan.semantic_loss import SemanticPerceptualLoss
 from fastai.callback.core import Callback, CancelFitException
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,7 +155,7 @@ def ts_flops(size, width, K=12):
     return fc.get_total_flops() / 1e9
 
 def g_latency_turn(G, size):
-    "One turn of generator latency measurement: 1 warm-up call, then timed calls (batch 1, eval mode, no grad)."
+    "A turn function for `interleaved`: `warmup` untimed generator calls, then `n` timed ones (batch 1, eval mode, no grad)."
     s = one_hot(torch.randint(0, 12, (1, size, size)), 12)
     def turn(warmup, n):
         t = []

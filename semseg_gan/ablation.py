@@ -76,8 +76,7 @@ def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or
     T_s, T_rec = load_segmenter(T_path) if T_path.exists() else (None, {})
     if ({k: T_rec.get(k) for k in ('preset', 'epochs', 'seed')} != dict(preset=preset, epochs=seg_epochs, seed=0)
         or T_rec.get('arch_kwargs', {}).get('width', 32) != ts_width):
-        T_s, T_rec = train_segmenter(data, 'unet', preset, seg_epochs, bs=8, seed=0, quiet=quiet,
-                                     **({} if ts_width == 32 else dict(width=ts_width)))
+        T_s, T_rec = train_segmenter(data, 'unet', preset, seg_epochs, bs=8, seed=0, quiet=quiet, width=ts_width)
         save_segmenter(T_s, T_rec, T_path)
     E, E_rec = evaluator(data, preset, 'fcn', seg_epochs, seed=1, path=models_dir()/f'{tag}_E_fcn_{preset}.pth', quiet=quiet)
     s, y = test_set(data, preset)
