@@ -13,7 +13,7 @@ from fastcore.script import call_parse
 from .data import facades, sample_facades, semantic_dls, FACADE_CLASSES, show_pairs
 from .semantic_loss import train_segmenter, save_segmenter, load_segmenter, models_dir
 from .metrics import evaluator, fcn_scores, e_features, frechet_distance, kernel_inception_distance
-from .gan import semseg_gan_learner, VARIANTS, generate, export_generator, load_generator
+from .gan import semseg_gan_learner, VARIANTS, _check_variants, generate, export_generator, load_generator
 
 # %% auto #0
 __all__ = ['test_set', 'evaluate_generator', 'real_upper_bound', 'run_ablation', 'semseg_gan_ablation', 'results_table',
@@ -67,8 +67,7 @@ def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or
                  ts_width:int=32, # width of T_s, a SegUNet (16 is 4x cheaper per step, and a weaker teacher)
                 ) -> dict:
     "Train and evaluate every variant with every seed; write and return the results."
-    bad = [v for v in variants if v not in VARIANTS]
-    if bad: raise ValueError(f"unknown variant(s) {bad}; choose from {list(VARIANTS)}")
+    _check_variants(variants)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     data = facades() if dataset == 'facades' else sample_facades()
     tag = dataset

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 from .data import *
 from .semantic_loss import train_segmenter, save_segmenter, load_segmenter
 from .gan import *
+from .gan import _check_variants
 
 # %% auto #0
 __all__ = ['load_dataset', 'semseg_gan_train', 'semseg_gan_generate', 'semseg_gan_demo']
@@ -58,7 +59,7 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
                     ):
     "Train a semantic image synthesis GAN (one variant of the ablation) and export its generator."
     out = Path(out); _ensure_writable(out)
-    if variant not in VARIANTS: raise ValueError(f"variant must be one of {list(VARIANTS)}, got {variant!r}")
+    _check_variants([variant])
     ckpt = out/'checkpoint.pth'
     if resume and not ckpt.exists(): raise FileNotFoundError(f"--resume given but {ckpt} does not exist.")
     if not resume and ckpt.exists(): raise FileExistsError(f"{ckpt} exists: pass --resume to continue that run, or choose another --out.")

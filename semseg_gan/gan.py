@@ -37,6 +37,11 @@ VARIANTS = {  # name: (semantic discriminator?, reconstruction term, its weight 
     'full':    dict(semantic_d=True,  rec='semantic', lambda_rec=10.),
 }
 
+def _check_variants(variants):
+    "Raise a ValueError naming every unknown variant (the ablations call it before any training starts)."
+    bad = [v for v in variants if v not in VARIANTS]
+    if bad: raise ValueError(f"unknown variant(s) {bad}: variant must be one of {list(VARIANTS)}")
+
 # %% ../nbs/05_gan.ipynb #2faf92cd
 class CGAN(nn.Module):
     "The generator and the discriminator of a conditional GAN; calling it runs the generator."
@@ -283,7 +288,7 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
                        batch_log:bool=True, # per-batch CSV log
                       ) -> Learner:
     "A fastai Learner training a pix2pix-style cGAN in one of the four variants of the ablation."
-    if variant not in VARIANTS: raise ValueError(f"variant must be one of {list(VARIANTS)}, got {variant!r}")
+    _check_variants([variant])
     v = VARIANTS[variant]
     K = dls.n_classes
     n_in = getattr(dls, 'n_inputs', K)     # channels of G's input: K, or more (pose: heatmaps + source image)

@@ -288,10 +288,10 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
                       command:str|None=None) -> dict:
     "Train and evaluate the four variants on Market-1501 pose transfer; write and return results.json."
     import datetime, sys, time
-    from semseg_gan.gan import semseg_gan_learner, VARIANTS, export_generator, load_generator
+    from semseg_gan.gan import semseg_gan_learner, VARIANTS, _check_variants, export_generator, load_generator
     from semseg_gan.ablation import _git_commit, _save_train_minutes, _train_minutes
+    variants = variants or tuple(VARIANTS); _check_variants(variants)   # before anything is written or trained
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    variants = variants or tuple(VARIANTS)
     train, test = market('train'), market('test')
     dls = pose_dls(train, test, preset, bs=8, seed=0)
     def pose_net(arch, seed, **kw):   # trained once per setting, then loaded from out/pose_net_<arch>_seed<seed>_...pth
