@@ -15,7 +15,7 @@ warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', ca
 
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'one_hot', 'labels_from_one_hot', 'make_palette', 'colorize', 'legend_patches', 'show_label_map',
-           'image_to_tensor', 'tensor_to_image', 'set_seed', 'atomic_write', 'atomic_save']
+           'image_to_tensor', 'tensor_to_image', 'set_seed', 'atomic_write', 'atomic_save', 'load_saved']
 
 # %% ../nbs/00_core.ipynb #4f2d1e0c
 IGNORE_INDEX = 255  # label value for "no class": zero in every one-hot channel, skipped by losses and metrics
@@ -151,3 +151,18 @@ def atomic_write(path, # destination file
 def atomic_save(obj, path) -> Path:
     "`torch.save(obj)` to `path`, atomically."
     return atomic_write(path, lambda f: torch.save(obj, f))
+
+def load_saved(path, # a file written by `atomic_save`
+               what:str, # what it should hold, for the messages: 'checkpoint', 'generator', ...
+               fix:str, # what to do when there is no file at `path`
+               check=None, # optional test of the loaded object: True when it is the right kind of file
+               wrong:str='', # what to say when `check` fails
+              ):
+    "`torch.load(path)` on the CPU, with an error that says what is wrong when the file is missing, unreadable or not a `what`."
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"no {what} at {path}; {fix}")
+    try: obj = torch.load(path, map_location='cpu', weights_only=False)
+    except Exception as e: raise ValueError(
+        f"{path} is not a readable {what} file ({type(e).__name__}: {e}); it may be truncated, or written by another program.") from e
+    if check is not None and not check(obj): raise ValueError(f"{path} is not a {what} file{': ' + wrong if wrong else ''}.")
+    return obj

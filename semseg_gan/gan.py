@@ -248,13 +248,9 @@ def save_checkpoint(learn, path, epochs_done:int) -> Path:
 
 def load_checkpoint(path) -> dict:
     "Read a checkpoint written by `GANCheckpoint`, with a clear error when it is missing or broken."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}; check the path (checkpoints are <run folder>/checkpoint.pth).")
-    try: ck = torch.load(path, map_location='cpu', weights_only=False)
-    except Exception as e: raise ValueError(f"{path} is not a readable checkpoint ({type(e).__name__}: {e}); it may be truncated or from another program.") from e
-    if not isinstance(ck, dict) or ck.get('format') != 'semseg_gan checkpoint 1':
-        raise ValueError(f"{path} is not a semseg_gan training checkpoint.")
-    return ck
+    return load_saved(path, 'checkpoint', 'check the path (checkpoints are <run folder>/checkpoint.pth).',
+                      check=lambda ck: isinstance(ck, dict) and ck.get('format') == 'semseg_gan checkpoint 1',
+                      wrong='it was not written by semseg_gan training')
 
 # %% ../nbs/05_gan.ipynb #9a680872
 def pix2pix_adam(params, lr:float=2e-4, betas=(0.5, 0.999), **kwargs):
@@ -394,12 +390,9 @@ def export_generator(learn:Learner, path) -> Path:
 
 def load_generator(path) -> tuple:
     "(generator in eval mode, info) from a file written by `export_generator`; needs no data or training code."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no generator at {path}; export one with export_generator(learn, path).")
-    try: ck = torch.load(path, map_location='cpu', weights_only=False)
-    except Exception as e: raise ValueError(f"{path} is not a readable generator file ({type(e).__name__}: {e}).") from e
-    if not isinstance(ck, dict) or ck.get('format') != 'semseg_gan generator 1':
-        raise ValueError(f"{path} is not a generator exported by semseg_gan (a training checkpoint? use export_generator).")
+    ck = load_saved(path, 'generator', 'export one with export_generator(learn, path).',
+                    check=lambda ck: isinstance(ck, dict) and ck.get('format') == 'semseg_gan generator 1',
+                    wrong='not exported by semseg_gan (a training checkpoint? use export_generator)')
     G = UnetGenerator(**ck['arch'])
     G.load_state_dict(ck['state_dict'])
     info = {k: v for k, v in ck.items() if k not in ('state_dict',)}

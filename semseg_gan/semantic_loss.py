@@ -134,12 +134,8 @@ def save_segmenter(model:nn.Module, record:dict, path) -> Path:
 
 def load_segmenter(path) -> tuple:
     "(model in eval mode, record) from a file written by `save_segmenter`."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(
-        f"no segmenter at {path}; train one with train_segmenter(...) and save_segmenter(...) first.")
-    try: ckpt = torch.load(path, map_location='cpu', weights_only=False)
-    except Exception as e: raise ValueError(f"{path} is not a readable segmenter file ({e}); retrain and save it again.") from e
-    if not isinstance(ckpt, dict) or 'record' not in ckpt: raise ValueError(f"{path} was not written by save_segmenter.")
+    ckpt = load_saved(path, 'segmenter', 'train one with train_segmenter(...) and save_segmenter(...) first.',
+                      check=lambda ck: isinstance(ck, dict) and 'record' in ck, wrong='it was not written by save_segmenter')
     rec = ckpt['record']
     model = build_segmenter(rec['arch'], rec['n_classes'], **rec.get('arch_kwargs', {}))
     model.load_state_dict(ckpt['state_dict'])
