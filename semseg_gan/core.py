@@ -152,17 +152,17 @@ def atomic_save(obj, path) -> Path:
     "`torch.save(obj)` to `path`, atomically."
     return atomic_write(path, lambda f: torch.save(obj, f))
 
-def load_saved(path, # a file written by `atomic_save`
+def load_saved(path, # a dict written by `atomic_save`
                what:str, # what it should hold, for the messages: 'checkpoint', 'generator', ...
                fix:str, # what to do when there is no file at `path`
-               check=None, # optional test of the loaded object: True when it is the right kind of file
-               wrong:str='', # what to say when `check` fails
-              ):
+               check=None, # optional test of the loaded dict: True when it is the right kind of file
+               wrong:str='', # what to say when it is not a dict, or `check` fails
+              ) -> dict:
     "`torch.load(path)` on the CPU, with an error that says what is wrong when the file is missing, unreadable or not a `what`."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"no {what} at {path}; {fix}")
     try: obj = torch.load(path, map_location='cpu', weights_only=False)
     except Exception as e: raise ValueError(
         f"{path} is not a readable {what} file ({type(e).__name__}: {e}); it may be truncated, or written by another program.") from e
-    if check is not None and not check(obj): raise ValueError(f"{path} is not a {what} file{': ' + wrong if wrong else ''}.")
+    if not isinstance(obj, dict) or (check is not None and not check(obj)): raise ValueError(f"{path} is not a {what} file{': ' + wrong if wrong else ''}.")
     return obj

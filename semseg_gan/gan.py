@@ -249,7 +249,7 @@ def save_checkpoint(learn, path, epochs_done:int) -> Path:
 def load_checkpoint(path) -> dict:
     "Read a checkpoint written by `GANCheckpoint`, with a clear error when it is missing or broken."
     return load_saved(path, 'checkpoint', 'check the path (checkpoints are <run folder>/checkpoint.pth).',
-                      check=lambda ck: isinstance(ck, dict) and ck.get('format') == 'semseg_gan checkpoint 1',
+                      check=lambda ck: ck.get('format') == 'semseg_gan checkpoint 1',
                       wrong='it was not written by semseg_gan training')
 
 # %% ../nbs/05_gan.ipynb #9a680872
@@ -391,7 +391,7 @@ def export_generator(learn:Learner, path) -> Path:
 def load_generator(path) -> tuple:
     "(generator in eval mode, info) from a file written by `export_generator`; needs no data or training code."
     ck = load_saved(path, 'generator', 'export one with export_generator(learn, path).',
-                    check=lambda ck: isinstance(ck, dict) and ck.get('format') == 'semseg_gan generator 1',
+                    check=lambda ck: ck.get('format') == 'semseg_gan generator 1',
                     wrong='not exported by semseg_gan (a training checkpoint? use export_generator)')
     G = UnetGenerator(**ck['arch'])
     G.load_state_dict(ck['state_dict'])

@@ -135,7 +135,7 @@ def save_segmenter(model:nn.Module, record:dict, path) -> Path:
 def load_segmenter(path) -> tuple:
     "(model in eval mode, record) from a file written by `save_segmenter`."
     ckpt = load_saved(path, 'segmenter', 'train one with train_segmenter(...) and save_segmenter(...) first.',
-                      check=lambda ck: isinstance(ck, dict) and 'record' in ck, wrong='it was not written by save_segmenter')
+                      check=lambda ck: 'record' in ck, wrong='it was not written by save_segmenter')
     rec = ckpt['record']
     model = build_segmenter(rec['arch'], rec['n_classes'], **rec.get('arch_kwargs', {}))
     model.load_state_dict(ckpt['state_dict'])
