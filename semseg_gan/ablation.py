@@ -10,14 +10,16 @@ import numpy as np
 import torch
 from .core import *
 from fastcore.script import call_parse
+from .cli import run_cli
+from .data import preset as preset_sizes
 from .data import facades, sample_facades, semantic_dls, FACADE_CLASSES, show_pairs
 from .semantic_loss import train_segmenter, save_segmenter, load_segmenter, models_dir
 from .metrics import evaluator, fcn_scores, e_features, frechet_distance, kernel_inception_distance
-from .gan import semseg_gan_learner, VARIANTS, _check_variants, generate, export_generator, load_generator
+from .gan import semseg_gan_learner, VARIANTS, _check_variants, check_train_options, generate, export_generator, load_generator
 
 # %% auto #0
-__all__ = ['test_set', 'evaluate_generator', 'real_upper_bound', 'run_ablation', 'semseg_gan_ablation', 'results_table',
-           'per_class_table']
+__all__ = ['test_set', 'evaluate_generator', 'real_upper_bound', 'run_ablation', 'semseg_gan_ablation', 'ablation_main',
+           'results_table', 'per_class_table']
 
 # %% ../nbs/10_facades_ablation.ipynb #88e2b7a1
 def test_set(data, preset:str, split:str='test'):
@@ -67,7 +69,12 @@ def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or
                  ts_width:int=32, # width of T_s, a SegUNet (16 is 4x cheaper per step, and a weaker teacher)
                 ) -> dict:
     "Train and evaluate every variant with every seed; write and return the results."
-    _check_variants(variants)
+    _check_variants(variants)   # every option before anything is written or trained
+    if dataset not in ('facades', 'samples'): raise ValueError(f"dataset={dataset!r}: must be 'facades' or 'samples'.")
+    preset_sizes(preset)
+    check_train_options(ngf=ngf, ndf=ndf, epochs=epochs, epochs_decay=epochs_decay, bs=bs)
+    for s in seeds: check_train_options(seed=s)
+    if seg_epochs < 1 or ts_width < 1: raise ValueError(f"seg_epochs={seg_epochs}, ts_width={ts_width}: both must be at least 1.")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     data = facades() if dataset == 'facades' else sample_facades()
     tag = dataset
@@ -120,12 +127,17 @@ def semseg_gan_ablation(dataset:str='facades', # 'facades' or 'samples'
                         ngf:int=64, ndf:int=64,
                         variants:str=','.join(VARIANTS), # comma-separated subset of the four variants
                         ts_width:int=32, # width of T_s (a SegUNet)
+                        debug:bool=False, # on an error, show the full traceback
                        ):
     "Run the four-variant ablation and write results.json."
     vs = tuple(v.strip() for v in variants.split(','))
-    run_ablation(dataset, preset, epochs, epochs_decay, tuple(int(x) for x in seeds.split(',')), vs, out=out,
+    try: seed_list = tuple(int(x) for x in seeds.split(','))
+    except ValueError: raise ValueError(f"--seeds {seeds!r}: give comma-separated integers, e.g. --seeds 0,1,2") from None
+    run_ablation(dataset, preset, epochs, epochs_decay, seed_list, vs, out=out,
                  seg_epochs=seg_epochs, ngf=ngf, ndf=ndf, ts_width=ts_width,
                  command='semseg_gan_ablation ' + ' '.join(sys.argv[1:]))
+
+def ablation_main(): run_cli(semseg_gan_ablation)
 
 # %% ../nbs/10_facades_ablation.ipynb #19cda5f6
 def results_table(res:dict):

@@ -10,15 +10,17 @@ import numpy as np
 import torch
 from .core import *
 from PIL import Image
-from fastcore.script import call_parse
+from fastcore.script import call_parse, anno_parser
 import matplotlib.pyplot as plt
 from .data import *
 from .semantic_loss import train_segmenter, save_segmenter, load_segmenter
 from .gan import *
-from .gan import _check_variants
+from .data import preset as preset_sizes
+from contextlib import contextmanager
 
 # %% auto #0
-__all__ = ['load_dataset', 'semseg_gan_train', 'semseg_gan_generate', 'semseg_gan_demo']
+__all__ = ['load_dataset', 'run_cli', 'output_folder', 'semseg_gan_train', 'train_main', 'semseg_gan_generate', 'generate_main',
+           'semseg_gan_demo', 'demo_main']
 
 # %% ../nbs/08_cli.ipynb #992d5f62
 def load_dataset(name:str, # 'samples', 'facades', 'cityscapes', or a folder of photo + label pairs in CMP format
@@ -31,12 +33,54 @@ def load_dataset(name:str, # 'samples', 'facades', 'cityscapes', or a folder of 
     if p.is_dir(): return facades(path=p, seed=seed)
     raise ValueError(f"unknown dataset {name!r}: use 'samples', 'facades', 'cityscapes' or a folder of CMP-format pairs.")
 
-# %% ../nbs/08_cli.ipynb #a3907cd3
-def _ensure_writable(out:Path):
+# %% ../nbs/08_cli.ipynb #63254856
+def run_cli(command, # a `call_parse` function: its arguments are parsed from sys.argv
+           ):
+    "Run a console command: an error in one or two lines and exit status 2 (--debug: the traceback); Ctrl-C in one line, status 130."
+    name = Path(sys.argv[0]).name or command.__name__
+    func = getattr(command, '__wrapped__', command)
+    args = vars(anno_parser(func, prog=name).parse_args())   # usage errors: argparse's message, status 2
+    for k in ('pdb', 'xtra'): args.pop(k, None)
+    try: command(**args)
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted. Files already written are complete; continue a training run with --resume.", file=sys.stderr)
+        sys.exit(130)
+    except Exception as e:
+        if '--debug' in sys.argv: raise
+        expected = isinstance(e, (ValueError, OSError, RuntimeError, KeyError))   # the library's own, worded errors
+        print(f"{name}: error: {e}", file=sys.stderr)
+        if not expected: print(f"(an unexpected {type(e).__name__}: run again with --debug to see where, and please report it)", file=sys.stderr)
+        sys.exit(2)
+
+@contextmanager
+def output_folder(out, # the folder a command writes to
+                 ):
+    "Create `out` for a command; if the command fails and leaves it empty, remove it again (a folder that existed is kept)."
+    out = Path(out); existed = out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out): pass
     except OSError as e: raise PermissionError(f"cannot write to the output folder {out} ({e.strerror}); choose another --out.") from e
+    try: yield out
+    except BaseException:
+        if not existed and out.is_dir() and all(p.name == '.lock' for p in out.iterdir()): shutil.rmtree(out, ignore_errors=True)
+        raise
+
+def _choice(name, v, choices):
+    if v not in choices: raise ValueError(f"--{name} {v}: must be one of {', '.join(choices)}.")
+
+# %% ../nbs/08_cli.ipynb #a3907cd3
+def _T_s_for_run(T:Path, data, preset:str, epochs:int, seed:int, trust:bool):
+    "Reuse the T_s an earlier start of this run left in its folder only if its record says it was trained for this run."
+    from semseg_gan.semantic_loss import load_segmenter
+    model, rec = load_segmenter(T, trust=trust)
+    want = dict(dataset=data.name, n_classes=data.n_classes, preset=preset, epochs=epochs, seed=seed)
+    got = {k: rec.get(k) for k in want}
+    if got != want: raise ValueError(
+        f"{T} was not trained for this run (it has {got}, this run needs {want}). Delete it to train a new T_s, "
+        f"or name a segmenter with --T_s.")
+    print(f"reusing {T}: trained earlier for this run (same dataset, preset, epochs and seed)")
+    return T
 
 @call_parse
 def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes', or a folder of CMP-format pairs
@@ -47,44 +91,57 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
                      bs:int=1, # batch size
                      out:str='runs/train', # output folder
                      resume:bool=False, # continue from out/checkpoint.pth
-                     T_s:str=None, # segmenter file for semloss/full (default: out/T_s.pth, trained if missing)
+                     T_s:str=None, # segmenter file for semloss/full (default: train one into out/T_s.pth)
                      T_s_epochs:int=40, # epochs when the segmenter has to be trained first
                      seed:int=0, # seeds the split, the weights and the data order
                      data_root:str=None, # where the datasets are (default: $SEMSEG_GAN_DATA)
                      checkpoint_every:int=None, # also keep a checkpoint every N epochs
                      lr:float=2e-4, gan_mode:str='vanilla', beta:float=0.05,
+                     weight_mode:str='nearest', # how s is resized to D's grid: nearest | area
                      ngf:int=64, ndf:int=64,
                      precision:str='fp32', # fp32 | bf16
+                     allow_changes:str='', # with --resume: comma-separated settings that may differ from the checkpoint's
+                     trust:bool=False, # load model files that need unpickling (only files you made yourself: it can run code)
                      quiet:bool=False, # no progress bars
+                     debug:bool=False, # on an error, show the full traceback
                     ):
     "Train a semantic image synthesis GAN (one variant of the ablation) and export its generator."
-    out = Path(out); _ensure_writable(out)
-    _check_variants([variant])
-    ckpt = out/'checkpoint.pth'
+    check_train_options(variant, lr, gan_mode, beta, weight_mode, None, ngf, ndf, 3, 'batch', precision, checkpoint_every,
+                        epochs, epochs_decay, bs, seed)   # every option, before any work
+    preset_sizes(preset)   # an unknown preset fails here
+    semantic = VARIANTS[variant]['rec'] == 'semantic'
+    if semantic and not T_s and T_s_epochs < 1: raise ValueError(f"--T_s_epochs {T_s_epochs}: T_s must be trained for at least 1 epoch (or pass --T_s).")
+    if T_s and not Path(T_s).is_file(): raise FileNotFoundError(f"--T_s {T_s} does not exist; train one with train_segmenter, or leave --T_s out.")
+    ckpt = Path(out)/'checkpoint.pth'
     if resume and not ckpt.exists(): raise FileNotFoundError(f"--resume given but {ckpt} does not exist.")
     if not resume and ckpt.exists(): raise FileExistsError(f"{ckpt} exists: pass --resume to continue that run, or choose another --out.")
     set_seed(seed)
     data = load_dataset(dataset, data_root, seed)
-    T = None
-    if VARIANTS[variant]['rec'] == 'semantic':
-        T = Path(T_s) if T_s else out/'T_s.pth'
-        if not T.exists():
-            if T_s: raise FileNotFoundError(f"--T_s {T} does not exist.")
-            print(f"training T_s on {data.name}'s training split ({preset}, {T_s_epochs} epochs) -> {T}")
-            model, rec = train_segmenter(data, preset=preset, epochs=T_s_epochs, seed=seed, quiet=quiet)
-            save_segmenter(model, rec, T)
-    dls = semantic_dls(data, preset, bs=bs, seed=seed)
-    learn = semseg_gan_learner(dls, variant, T_s=T, lr=lr, gan_mode=gan_mode, beta=beta, ngf=ngf, ndf=ndf,
-                               path=out, checkpoint_every=checkpoint_every, precision=precision)
-    t0 = time.time()
-    if quiet:
-        with learn.no_bar(), learn.no_logging(): learn.fit_pix2pix(epochs, epochs_decay, resume=ckpt if resume else None)
-    else: learn.fit_pix2pix(epochs, epochs_decay, resume=ckpt if resume else None)
-    export_generator(learn, out/'generator.pth')
-    fig = learn.show_results(max_n=4)
-    atomic_write(out/'results.png', lambda f: fig.savefig(f, format='png', dpi=80))
-    plt.close(fig)
+    with output_folder(out) as out, RunFolderLock(out):   # the lock covers T_s training too
+        T = None
+        if semantic:
+            T = Path(T_s) if T_s else out/'T_s.pth'
+            if not T_s and T.exists(): _T_s_for_run(T, data, preset, T_s_epochs, seed, trust)
+            elif not T.exists():
+                print(f"training T_s on {data.name}'s training split ({preset}, {T_s_epochs} epochs) -> {T}")
+                model, rec = train_segmenter(data, preset=preset, epochs=T_s_epochs, seed=seed, quiet=quiet)
+                save_segmenter(model, rec, T)
+        dls = semantic_dls(data, preset, bs=bs, seed=seed)
+        learn = semseg_gan_learner(dls, variant, T_s=T, lr=lr, gan_mode=gan_mode, beta=beta, weight_mode=weight_mode, ngf=ngf, ndf=ndf,
+                                   path=out, checkpoint_every=checkpoint_every, precision=precision, trust=trust)
+        t0 = time.time()
+        fit = lambda: learn.fit_pix2pix(epochs, epochs_decay, resume=ckpt if resume else None, trust=trust,
+                                        allow_changes=tuple(a for a in allow_changes.split(',') if a))
+        if quiet:
+            with learn.no_bar(), learn.no_logging(): fit()
+        else: fit()
+        export_generator(learn, out/'generator.pth')
+        fig = learn.show_results(max_n=4)
+        atomic_write(out/'results.png', lambda f: fig.savefig(f, format='png', dpi=80))
+        plt.close(fig)
     print(f"trained {variant} on {data.name} in {(time.time() - t0) / 60:.1f} min: {out/'generator.pth'}, {out/'results.png'}")
+
+def train_main(): run_cli(semseg_gan_train)
 
 # %% ../nbs/08_cli.ipynb #6ee47617
 @call_parse
@@ -93,17 +150,23 @@ def semseg_gan_generate(model:str, # a generator file from semseg_gan_train / ex
                         out:str, # folder to write the images to
                         label_format:str='ids', # ids | color
                         label_offset:int=0, # added to stored ids (CMP Facades: -1)
-                        bs:int=8):
+                        bs:int=8, # images per forward pass
+                        trust:bool=False, # load a generator file that needs unpickling (only your own: it can run code)
+                        debug:bool=False, # on an error, show the full traceback
+                       ):
     "Generate one image per label map with a trained generator."
-    G, info = load_generator(model)
+    _choice('label_format', label_format, ('ids', 'color'))
+    if bs < 1: raise ValueError(f"--bs {bs}: must be at least 1.")
+    if not Path(labels).is_dir(): raise FileNotFoundError(f"--labels {labels} is not a folder; give the folder that holds the label-map PNGs.")
+    G, info = load_generator(model, trust=trust)
     K, size = len(info['classes']), info['size']
-    files = sorted(p for p in Path(labels).iterdir() if p.suffix.lower() == '.png') if Path(labels).is_dir() else []
-    if not files: raise FileNotFoundError(f"no .png label maps in {labels}")
-    out = Path(out); _ensure_writable(out)
+    files = sorted(p for p in Path(labels).iterdir() if p.suffix.lower() == '.png')
+    if not files: raise FileNotFoundError(f"no .png label maps in {labels} (label maps must be PNG: lossless).")
     reader = IdLabels(K, offset=label_offset) if label_format == 'ids' else ColorLabels(info['palette'])
     maps = []
-    for f in files:
-        raw = np.array(Image.open(f)) if label_format == 'ids' else None
+    for f in files:   # every map is read and checked before anything is written
+        try: raw = np.array(Image.open(f)) if label_format == 'ids' else None
+        except (OSError, ValueError) as e: raise ValueError(f"{f} is not a readable PNG ({e}); replace or remove it.") from None
         if raw is not None:
             if raw.ndim != 2: raise ValueError(f"{f} is not a map of class ids (it has {raw.shape[-1]} channels); use --label_format color.")
             ids = raw.astype(np.int64) + label_offset
@@ -113,9 +176,12 @@ def semseg_gan_generate(model:str, # a generator file from semseg_gan_train / ex
         lbl = reader(f)
         maps.append(torch.from_numpy(np.array(Image.fromarray(lbl).resize((size, size), Image.NEAREST))).long())
     y_hat = generate(G, one_hot(torch.stack(maps), K), bs)
-    for f, img in zip(files, y_hat):
-        atomic_write(out/(f.stem + '.png'), lambda fh, img=img: Image.fromarray(tensor_to_image(img)).save(fh, format='PNG'))
+    with output_folder(out) as out:
+        for f, img in zip(files, y_hat):
+            atomic_write(out/(f.stem + '.png'), lambda fh, img=img: Image.fromarray(tensor_to_image(img)).save(fh, format='PNG'))
     print(f"wrote {len(files)} images to {out}")
+
+def generate_main(): run_cli(semseg_gan_generate)
 
 # %% ../nbs/08_cli.ipynb #702d8707
 @call_parse
@@ -125,33 +191,38 @@ def semseg_gan_demo(out:str='runs/demo', # output folder
                     ngf:int=32, ndf:int=32, # a small model, so that the demo takes minutes on a CPU
                     data_root:str=None,
                     seed:int=0,
+                    debug:bool=False, # on an error, show the full traceback
                    ):
     "Train pix2pix and the full method briefly and write side-by-side comparison figures."
-    out = Path(out); _ensure_writable(out)
-    sets = [('samples', sample_facades(seed), epochs)]
-    if real_epochs > 0:
-        try: sets.append(('facades', facades(data_root, seed=seed, download=False), real_epochs))
-        except FileNotFoundError: print("CMP Facades not under the data root: the demo uses the sample facades only")
-    t0 = time.time(); figs = []
-    for name, data, n_ep in sets:
-        set_seed(seed)
-        T, rec = train_segmenter(data, preset='tiny', epochs=15, bs=8, seed=seed, quiet=True)
-        print(f"[{name}] T_s trained: validation mIoU {rec['valid_scores']['mean_iou']:.2f}")
-        gens = {}
-        for variant in ('pix2pix', 'full'):
+    check_train_options('full', ngf=ngf, ndf=ndf, epochs=epochs, epochs_decay=epochs, seed=seed)
+    if real_epochs < 0: raise ValueError(f"--real_epochs {real_epochs}: must be 0 (skip CMP Facades) or more.")
+    with output_folder(out) as out:
+        sets = [('samples', sample_facades(seed), epochs)]
+        if real_epochs > 0:
+            try: sets.append(('facades', facades(data_root, seed=seed, download=False), real_epochs))
+            except FileNotFoundError: print("CMP Facades not under the data root: the demo uses the sample facades only")
+        t0 = time.time(); figs = []
+        for name, data, n_ep in sets:
             set_seed(seed)
-            dls = semantic_dls(data, 'tiny', bs=1, seed=seed)
-            learn = semseg_gan_learner(dls, variant, T_s=T, ngf=ngf, ndf=ndf, path=out/name/variant)
-            with learn.no_bar(), learn.no_logging(): learn.fit_pix2pix(n_ep, n_ep)
-            export_generator(learn, out/name/variant/'generator.pth')
-            gens[variant] = learn.model.G
-            print(f"[{name}] {variant}: {2 * n_ep} epochs done ({(time.time() - t0) / 60:.1f} min so far)")
-        s, y = semantic_dls(data, 'tiny', bs=4, seed=seed, valid='test').valid.one_batch()
-        fig = show_pairs(s.cpu(), [y.cpu()] + [generate(g, s) for g in gens.values()], data.classes, data.palette,
-                         titles=('semantic map', 'real', f'pix2pix ({2 * n_ep} ep.)', f'full: semantic D + L_s ({2 * n_ep} ep.)'),
-                         max_n=4, suptitle=f'{data.name}, test maps, tiny preset (64×64), ngf={ngf}')
-        f = out/f'demo_{name}.png'
-        atomic_write(f, lambda fh: fig.savefig(fh, format='png', dpi=90))
-        plt.close(fig)
-        figs.append(f)
-    for f in figs: print(f"figure: {f.resolve()}")
+            T, rec = train_segmenter(data, preset='tiny', epochs=15, bs=8, seed=seed, quiet=True)
+            print(f"[{name}] T_s trained: validation mIoU {rec['valid_scores']['mean_iou']:.2f}")
+            gens = {}
+            for variant in ('pix2pix', 'full'):
+                set_seed(seed)
+                dls = semantic_dls(data, 'tiny', bs=1, seed=seed)
+                learn = semseg_gan_learner(dls, variant, T_s=T, ngf=ngf, ndf=ndf, path=out/name/variant)
+                with learn.no_bar(), learn.no_logging(): learn.fit_pix2pix(n_ep, n_ep)
+                export_generator(learn, out/name/variant/'generator.pth')
+                gens[variant] = learn.model.G
+                print(f"[{name}] {variant}: {2 * n_ep} epochs done ({(time.time() - t0) / 60:.1f} min so far)")
+            s, y = semantic_dls(data, 'tiny', bs=4, seed=seed, valid='test').valid.one_batch()
+            fig = show_pairs(s.cpu(), [y.cpu()] + [generate(g, s) for g in gens.values()], data.classes, data.palette,
+                             titles=('semantic map', 'real', f'pix2pix ({2 * n_ep} ep.)', f'full: semantic D + L_s ({2 * n_ep} ep.)'),
+                             max_n=4, suptitle=f'{data.name}, test maps, tiny preset (64×64), ngf={ngf}')
+            f = out/f'demo_{name}.png'
+            atomic_write(f, lambda fh: fig.savefig(fh, format='png', dpi=90))
+            plt.close(fig)
+            figs.append(f)
+        for f in figs: print(f"figure: {f.resolve()}")
+
+def demo_main(): run_cli(semseg_gan_demo)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #f5c0a959
 from __future__ import annotations
-import os, random, tempfile, warnings
+import errno, os, pickle, random, tempfile, warnings, zipfile
 from pathlib import Path
 import numpy as np
 import torch
@@ -15,7 +15,8 @@ warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', ca
 
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'one_hot', 'labels_from_one_hot', 'make_palette', 'colorize', 'legend_patches', 'show_label_map',
-           'image_to_tensor', 'tensor_to_image', 'set_seed', 'atomic_write', 'atomic_save', 'load_saved']
+           'image_to_tensor', 'tensor_to_image', 'set_seed', 'atomic_write', 'atomic_save', 'remove_orphan_temps',
+           'RunFolderLock', 'UnsafeFileError', 'load_saved']
 
 # %% ../nbs/00_core.ipynb #4f2d1e0c
 IGNORE_INDEX = 255  # label value for "no class": zero in every one-hot channel, skipped by losses and metrics
@@ -132,19 +133,28 @@ def set_seed(seed:int, # one seed for Python, NumPy and PyTorch (CPU and CUDA)
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
 
 # %% ../nbs/00_core.ipynb #a61aeff8
+def _no_space(path, e:OSError) -> OSError:
+    "Disk full: say so first, then where and what to do."
+    err = OSError(f"No space left on device: could not write {path}. Free some space (or choose another "
+                  f"output folder) and run again; the previous version of the file, if any, is untouched.")
+    err.errno = e.errno
+    return err
+
 def atomic_write(path, # destination file
                  write, # called with an open binary file object
                 ) -> Path:
-    "Write `path` through `write(f)` into a temporary file in the same folder, then rename it into place."
+    "Write `path` through `write(f)` into a temporary file in the same folder, flush it to disk, then rename it into place."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f: write(f)
+        with os.fdopen(fd, 'wb') as f:
+            write(f); f.flush(); os.fsync(f.fileno())   # the bytes are on disk before the name points at them
         umask = os.umask(0); os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes it private; give it the mode `open` would have
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp): os.remove(tmp)
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC: raise _no_space(path, e) from e
         raise
     return path
 
@@ -152,16 +162,65 @@ def atomic_save(obj, path) -> Path:
     "`torch.save(obj)` to `path`, atomically."
     return atomic_write(path, lambda f: torch.save(obj, f))
 
+# %% ../nbs/00_core.ipynb #730306ae
+def remove_orphan_temps(folder) -> list:
+    "Delete the temporary files that an interrupted `atomic_write` left in `folder`; returns their names."
+    folder = Path(folder)
+    gone = sorted(folder.glob('.*.tmp')) if folder.is_dir() else []
+    for p in gone: p.unlink(missing_ok=True)
+    return [p.name for p in gone]
+
+class RunFolderLock:
+    "Hold an exclusive lock on a run folder (`<folder>/.lock`) while a run writes there; a second run is refused (nesting in one process is fine)."
+    held = {}   # folder -> how many times this process holds it
+    def __init__(self, folder): self.folder, self.f = Path(folder), None
+    def __enter__(self):
+        import fcntl
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.key = self.folder.resolve()
+        if self.key in RunFolderLock.held: RunFolderLock.held[self.key] += 1; return self
+        self.f = open(self.folder/'.lock', 'a+')
+        try: fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.f.close(); self.f = None
+            raise RuntimeError(f"another run is writing to {self.folder} (it holds {self.folder/'.lock'}); "
+                               f"wait for it to finish, or choose another output folder.") from None
+        self.f.seek(0); self.f.truncate(); self.f.write(f"pid {os.getpid()}\n"); self.f.flush()
+        RunFolderLock.held[self.key] = 1
+        remove_orphan_temps(self.folder)   # nobody else writes here now: leftovers are a killed run's
+        return self
+    def __exit__(self, *exc):
+        RunFolderLock.held[self.key] -= 1
+        if RunFolderLock.held[self.key] == 0:
+            del RunFolderLock.held[self.key]
+            if self.f is not None: self.f.close(); self.f = None   # closing releases the lock
+
+# %% ../nbs/00_core.ipynb #d407cd4c
+class UnsafeFileError(ValueError):
+    "A saved file that can only be read by unpickling arbitrary Python objects, which could run code: refused."
+
 def load_saved(path, # a dict written by `atomic_save`
                what:str, # what it should hold, for the messages: 'checkpoint', 'generator', ...
                fix:str, # what to do when there is no file at `path`
                check=None, # optional test of the loaded dict: True when it is the right kind of file
                wrong:str='', # what to say when it is not a dict, or `check` fails
+               trust:bool=False, # unpickle arbitrary objects: only for a file you made yourself (it can run code)
               ) -> dict:
-    "`torch.load(path)` on the CPU, with an error that says what is wrong when the file is missing, unreadable or not a `what`."
+    "`torch.load(path)` on the CPU, tensors and plain Python values only; a clear error when the file is missing, unreadable, unsafe or not a `what`."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"no {what} at {path}; {fix}")
-    try: obj = torch.load(path, map_location='cpu', weights_only=False)
+    if path.is_dir(): raise IsADirectoryError(f"{path} is a folder, not a {what} file; {fix}")
+    if not zipfile.is_zipfile(path): raise ValueError(   # torch.save writes a zip archive; anything else is not ours
+        f"{path} is not a readable {what} file (not a PyTorch zip archive); it may be truncated, or written by another program.")
+    try: obj = torch.load(path, map_location='cpu', weights_only=not trust)
+    except pickle.UnpicklingError as e:
+        if trust or 'Weights only load failed' not in str(e): raise ValueError(
+            f"{path} is not a readable {what} file ({type(e).__name__}); it may be truncated, or written by another program.") from None
+        raise UnsafeFileError(
+            f"refused to load {path}: it holds Python objects other than tensors and plain values, and unpickling them "
+            f"could run any code. semseg_gan writes only tensors and plain values, so this file was made by other code "
+            f"(or by a semseg_gan older than 0.0.2). If you made it yourself and trust it, load it with trust=True "
+            f"(command line: --trust), then save it again to get a safe file.") from None
     except Exception as e: raise ValueError(
         f"{path} is not a readable {what} file ({type(e).__name__}: {e}); it may be truncated, or written by another program.") from e
     if not isinstance(obj, dict) or (check is not None and not check(obj)): raise ValueError(f"{path} is not a {what} file{': ' + wrong if wrong else ''}.")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #b05cf3c5
 from __future__ import annotations
-import os, random, shutil, tempfile, urllib.request, zipfile
+import collections, os, random, shutil, tempfile, time, urllib.request, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,12 +16,13 @@ from fastai.vision.all import (DataBlock, TransformBlock, ImageBlock, PILImage, 
                                RandTransform, Transform, Normalize, IntToFloatTensor, DataLoaders, TensorBase)
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'FACADE_CLASSES', 'FACADE_PALETTE', 'FACADES_URL', 'CITYSCAPES_CLASSES', 'CITYSCAPES_PALETTE',
-           'CITYSCAPES_LABELID_TO_TRAINID', 'COCO_STUFF_CLASSES', 'PRESETS', 'data_root', 'download_facades',
-           'facades_path', 'SemanticPairs', 'seeded_split', 'IdLabels', 'ColorLabels', 'facades', 'class_presence',
-           'cityscapes', 'paired_folder', 'preset', 'Pix2PixJitter', 'LoadPair', 'ReadLabel', 'ReadPhoto',
-           'TensorSemantic', 'OneHotMap', 'show_pairs', 'SemanticDataLoaders', 'semantic_dls', 'sample_facade',
-           'make_sample_facades', 'sample_data_path', 'sample_facades']
+__all__ = ['DATA_ENV', 'FACADE_CLASSES', 'FACADE_PALETTE', 'FACADES_URL', 'ID_MODES', 'PHOTO_EXTS', 'LABEL_EXT', 'UNPAIRED',
+           'CITYSCAPES_CLASSES', 'CITYSCAPES_PALETTE', 'CITYSCAPES_LABELID_TO_TRAINID', 'COCO_STUFF_CLASSES', 'PRESETS',
+           'data_root', 'download_facades', 'facades_path', 'DataCheckError', 'SemanticPairs', 'seeded_split',
+           'IdLabels', 'ColorLabels', 'facades', 'class_presence', 'cityscapes', 'paired_folder', 'preset',
+           'Pix2PixJitter', 'LoadPair', 'ReadLabel', 'ReadPhoto', 'TensorSemantic', 'OneHotMap', 'show_pairs',
+           'SemanticDataLoaders', 'semantic_dls', 'sample_facade', 'make_sample_facades', 'sample_data_path',
+           'sample_facades', 'check_pairs']
 
 # %% ../nbs/01_data.ipynb #cd132858
 DATA_ENV = 'SEMSEG_GAN_DATA'
@@ -76,6 +77,16 @@ def facades_path(root:str|Path|None=None, # data root (see `data_root`)
     return download_facades(r)
 
 # %% ../nbs/01_data.ipynb #3cf799f3
+class DataCheckError(ValueError):
+    "Bad input data, found before training; the message names the files, what was expected and what to do."
+
+def _count(n:int, thing:str) -> str: return f"{n} {thing}{'' if n == 1 else 's'}"
+
+def _some(names, n:int=5) -> str:
+    "The first `n` of `names`, and how many there are in all when that is more."
+    names = [str(x) for x in names]
+    return ', '.join(names[:n]) + (f' ... ({len(names)} in all)' if len(names) > n else '')
+
 @dataclass
 class SemanticPairs:
     "Aligned (photo, label map) files with their class table, label reader and splits."
@@ -101,6 +112,10 @@ class SemanticPairs:
             f"{Path(lbl_path).name} is {lbl.shape[1]}x{lbl.shape[0]} but its photo {Path(img_path).name} is "
             f"{img.width}x{img.height}; a label map must have exactly its photo's size.")
         return img, lbl
+    def check(self, bad_files:str='error', # 'error': refuse bad pairs; 'drop': leave them out of this dataset (said)
+             ) -> dict:
+        "Open every file once before training (`check_pairs`, below); cached, so `semantic_dls` does not repeat it."
+        return check_pairs(self, bad_files)
     def __repr__(self):
         sp = ', '.join(f'{k}: {len(v)}' for k, v in self.splits.items())
         return f"SemanticPairs({self.name!r}, {len(self)} pairs, {self.n_classes} classes, splits {{{sp}}})"
@@ -117,28 +132,76 @@ def seeded_split(n:int, # number of items
             'test': sorted(idx[n_val:n_val + n_test].tolist())}
 
 # %% ../nbs/01_data.ipynb #c7f08526
+ID_MODES = ('L', 'P', 'I;16', 'I')   # one-channel PIL modes that can hold class ids
+
+def _ranges(v) -> str:
+    "Sorted ints as compact ranges: [0, 1, 2, 5] -> '0..2, 5'."
+    out = []
+    for x in sorted(int(x) for x in v):
+        if out and x == out[-1][1] + 1: out[-1][1] = x
+        else: out.append([x, x])
+    return ', '.join(str(a) if a == b else f'{a}..{b}' for a, b in out)
+
 class IdLabels:
-    "Read a label PNG of integer ids, mapped to training ids by an offset or a lookup table; anything else -> ignore."
+    "Read a label PNG of integer ids, mapped to training ids by an offset or a lookup table; any other id is refused (or ignored)."
     def __init__(self, n_classes:int, # K: valid training ids are 0..K-1
                  offset:int=0, # added to every stored id (CMP: -1)
                  table:dict|None=None, # stored id -> training id (Cityscapes labelIds -> trainIds); wins over offset
-                 ignore_index:int=IGNORE_INDEX):
-        lut = np.full(256, ignore_index, dtype=np.uint8)
+                 ignore_index:int=IGNORE_INDEX, # stored and returned for "no class"
+                 void_ids=(), # other stored ids that mean "no class" by design (Cityscapes: labelIds not trained on)
+                 bad_ids:str='error', # any other stored id: 'error' names the file; 'ignore' maps its pixels to ignore_index
+                ):
+        if bad_ids not in ('error', 'ignore'): raise ValueError(f"bad_ids must be 'error' or 'ignore', got {bad_ids!r}.")
+        lut, stored = np.full(256, ignore_index, dtype=np.uint8), np.arange(256)
         if table is not None:
+            known = np.isin(stored, list(table))
             for k, v in table.items(): lut[k] = v
         else:
-            ids = np.arange(256) + offset
-            ok = (ids >= 0) & (ids < n_classes)
-            lut[ok] = ids[ok]
-        lut[ignore_index] = ignore_index if table is None or ignore_index not in table else lut[ignore_index]
-        self.lut, self.n_classes, self.ignore_index = lut, n_classes, ignore_index
+            known = (stored + offset >= 0) & (stored + offset < n_classes)
+            lut[known] = (stored + offset)[known]
+        if table is None or ignore_index not in table: lut[ignore_index] = ignore_index
+        known[[ignore_index, *void_ids]] = True
+        self.lut, self.known, self.n_classes, self.ignore_index, self.bad_ids = lut, known, n_classes, ignore_index, bad_ids
+    def expected(self) -> str:
+        "The stored ids this reader accepts, in words."
+        return f"ids {_ranges(np.flatnonzero(self.known))} ({self.n_classes} classes; {self.ignore_index} = ignore)"
+    def census(self, path) -> tuple:
+        "(image, array of stored ids, pixel count of each stored id 0..255) of a one-channel label file."
+        with Image.open(path) as im:
+            if im.mode not in ID_MODES: raise ValueError(
+                f"{path} has {len(im.getbands())} channels (PIL mode {im.mode}), but a map of class ids has one (mode L, "
+                f"P or I;16). If it is painted in class colours, read it with label_format='color' (ColorLabels(palette)).")
+            a, counts = np.array(im), (np.asarray(im.histogram()) if im.mode in ('L', 'P') else None)
+        if a.min(initial=0) < 0 or a.max(initial=0) > 255: raise ValueError(
+            f"{path} holds ids as {'large as ' + str(a.max()) if a.max() > 255 else 'low as ' + str(a.min())}, but stored "
+            f"ids must lie in 0..255 (this dataset expects {self.expected()}).")
+        a = a.astype(np.uint8)
+        return im, a, (counts if counts is not None else np.bincount(a.ravel(), minlength=256))
+    def unknown(self, im, counts) -> tuple:
+        "(number of pixels with an id this reader does not know, what they are in words)."
+        bad = np.flatnonzero((counts > 0) & ~self.known)
+        if not len(bad): return 0, ''
+        n = int(counts[bad].sum())
+        about = (f"{_count(n, 'pixel')} {'holds' if n == 1 else 'hold'} {'id' if len(bad) == 1 else 'ids'} {_ranges(bad)}, "
+                 f"but the dataset expects {self.expected()}")
+        pal = (im.getpalette() or []) if im.mode == 'P' else []
+        # mostly unknown indices, each with a colour in the PNG's table: perhaps the colours are the classes
+        if 2 * n >= counts.sum() and 3 * bad.max() + 3 <= len(pal):
+            v = int(bad[0])
+            about += (f". It is a palette PNG, whose values index its own colour table (index {v} is RGB "
+                      f"{tuple(pal[3 * v:3 * v + 3])}) and need not be class ids: if its colours are the classes, read it "
+                      f"with label_format='color' (ColorLabels(palette))")
+        return n, about
+    def inspect(self, path) -> tuple:
+        "(pixels with an unknown id, what they are): the check of one file, without building the id map."
+        im, _, counts = self.census(path)
+        return self.unknown(im, counts)
     def __call__(self, path) -> np.ndarray:
-        im = Image.open(path)
-        if im.mode not in ('P', 'L', 'I', 'I;16'): raise ValueError(
-            f"{path} is a {im.mode} image, not a map of class ids; for colour-coded label maps use ColorLabels(palette).")
-        a = np.array(im)
-        if a.max(initial=0) > 255: raise ValueError(f"{path} holds ids up to {a.max()}; at most 255 are supported.")
-        return self.lut[a.astype(np.int64)]
+        im, a, counts = self.census(path)
+        n_bad, about = self.unknown(im, counts)
+        if n_bad and self.bad_ids == 'error': raise ValueError(
+            f"{path}: {about}. Fix the map, or pass bad_ids='ignore' to map these pixels to ignore ({self.ignore_index}).")
+        return self.lut[a]
 
 # %% ../nbs/01_data.ipynb #81ffcee2
 def _seg_dist(c, a, b):
@@ -152,14 +215,17 @@ class ColorLabels:
     def __init__(self, palette, # (K, 3) class colours, index = class id
                  max_distance:float=40., # how far (RGB Euclidean) a pixel may lie from a palette colour or a blend of two
                  ignore_color=None, # colour meaning "unlabelled" (e.g. (0, 0, 0)), mapped to 255
-                 ignore_index:int=IGNORE_INDEX):
+                 ignore_index:int=IGNORE_INDEX,
+                 bad_ids:str='error', # pixels far from every class colour: 'error' names the file; 'ignore' maps them to ignore_index
+                ):
+        if bad_ids not in ('error', 'ignore'): raise ValueError(f"bad_ids must be 'error' or 'ignore', got {bad_ids!r}.")
         self.palette = np.asarray(palette, dtype=np.float64)
-        self.max_distance, self.ignore_index = max_distance, ignore_index
+        self.max_distance, self.ignore_index, self.bad_ids = max_distance, ignore_index, bad_ids
         self.ignore_color = None if ignore_color is None else np.asarray(ignore_color, dtype=np.float64)
-    def quantize(self, rgb:np.ndarray, name:str='label map') -> np.ndarray:
-        "Map an (H, W, 3) uint8 array to class ids."
+    def _quantize(self, rgb:np.ndarray) -> tuple:
+        "(class ids, number of pixels of no class colour (set to ignore), what they are in words)."
         pal = self.palette if self.ignore_color is None else np.vstack([self.palette, self.ignore_color])
-        ids_of = np.arange(len(pal)); 
+        ids_of = np.arange(len(pal))
         if self.ignore_color is not None: ids_of[-1] = self.ignore_index
         flat = rgb.reshape(-1, 3).astype(np.int64)
         packed = (flat[:, 0] << 16) | (flat[:, 1] << 8) | flat[:, 2]
@@ -168,6 +234,7 @@ class ColorLabels:
         d = np.linalg.norm(cols[:, None] - pal[None], axis=-1)          # (U, K) distance to each palette colour
         best, dbest = d.argmin(1), d.min(1)
         far = np.flatnonzero(dbest > self.max_distance)
+        n_px, about = 0, ''
         if len(far):   # off-palette colours: accept those on (or near) a blend of two palette colours
             i, j = np.triu_indices(len(pal), 1)
             for u in far:
@@ -177,37 +244,107 @@ class ColorLabels:
             bad = far[dbest[far] > self.max_distance]
             if len(bad):
                 n_px = int(np.isin(inv, bad).sum())
-                raise ValueError(
-                    f"{name}: {n_px} pixels in {len(bad)} colours, e.g. RGB {tuple(int(v) for v in cols[bad[0]])}, are farther "
-                    f"than {self.max_distance} from every palette colour and every blend of two; is this the right palette? "
-                    f"Pass the dataset's palette, or raise max_distance if the map is heavily compressed.")
-        return ids_of[best][inv].reshape(rgb.shape[:2]).astype(np.uint8)
+                about = (f"{_count(n_px, 'pixel')} in {_count(len(bad), 'colour')}, e.g. RGB {tuple(int(v) for v in cols[bad[0]])}, are farther "
+                         f"than {self.max_distance} from every palette colour and every blend of two (is this the right palette?)")
+        ids = ids_of[best]
+        if n_px: ids[bad] = self.ignore_index
+        return ids[inv.reshape(-1)].reshape(rgb.shape[:2]).astype(np.uint8), n_px, about
+    _todo = ("Pass the dataset's palette, raise max_distance if the map is heavily compressed, "
+             "or pass bad_ids='ignore' to map these pixels to ignore.")
+    def quantize(self, rgb:np.ndarray, name:str='label map') -> np.ndarray:
+        "Map an (H, W, 3) uint8 array to class ids."
+        ids, n_bad, about = self._quantize(rgb)
+        if n_bad and self.bad_ids == 'error': raise ValueError(f"{name}: {about}. {self._todo}")
+        return ids
+    def _read(self, path) -> tuple:
+        with Image.open(path) as im: rgb, mode = np.array(im.convert('RGB')), im.mode
+        ids, n_bad, about = self._quantize(rgb)
+        if n_bad and mode in ('L', 'I', 'I;16'): about += (
+            f". It is a one-channel ({mode}) image: if its values are class ids, read it with label_format='ids' (IdLabels)")
+        return ids, n_bad, about
+    def inspect(self, path) -> tuple:
+        "(pixels of no class colour, what they are): the check of one file."
+        return self._read(path)[1:]
     def __call__(self, path) -> np.ndarray:
-        return self.quantize(np.array(Image.open(path).convert('RGB')), name=str(path))
+        ids, n_bad, about = self._read(path)
+        if n_bad and self.bad_ids == 'error': raise ValueError(f"{path}: {about}. {self._todo}")
+        return ids
 
 # %% ../nbs/01_data.ipynb #4d1bb94e
-def _pairs_by_stem(photo_dir:Path, label_dir:Path, photo_exts=('.jpg', '.jpeg', '.png'), label_ext='.png',
-                   label_suffix:str='') -> list:
-    labels = {p.stem[:len(p.stem) - len(label_suffix)] if label_suffix else p.stem: p
-              for p in sorted(Path(label_dir).iterdir()) if p.suffix.lower() == label_ext and p.stem.endswith(label_suffix)}
-    taken = set(labels.values())   # in a shared folder, a label file is never its own photo
-    photos = {p.stem: p for p in sorted(Path(photo_dir).iterdir()) if p.suffix.lower() in photo_exts and p not in taken}
+PHOTO_EXTS, LABEL_EXT, UNPAIRED = ('.jpg', '.jpeg', '.png'), '.png', ('error', 'drop')
+
+def _files_in(folder:Path, what:str, exts) -> list:
+    "The files of `folder`, sorted; a clear error when it does not exist or is not a folder."
+    folder = Path(folder)
+    if not folder.exists(): raise FileNotFoundError(
+        f"{folder} does not exist; expected a folder of {what} ({', '.join(exts)}). Check the path.")
+    if not folder.is_dir(): raise NotADirectoryError(
+        f"{folder} is a file, but {what} are read from a folder; pass the folder that holds them.")
+    return sorted(p for p in folder.iterdir() if p.is_file())
+
+def _none_found(folder:Path, what:str, exts, others:list) -> FileNotFoundError:
+    found = (f"it holds {_count(len(others), 'other file')} ({', '.join(sorted({p.suffix.lower() or 'no extension' for p in others}))}"
+             f": {_some([p.name for p in others], 3)})" if others else "it is empty")
+    return FileNotFoundError(f"no {what} in {folder}: expected files ending in {', '.join(exts)}, but {found}. "
+                             f"Convert them to one of these types, or pass the folder that holds them.")
+
+def _match(photos:dict, labels:dict, unpaired:str, where:str) -> list:
+    "The keys with both a photo and a label map; a lone photo or map is an error, or left out (and said) with unpaired='drop'."
+    if unpaired not in UNPAIRED: raise ValueError(f"unpaired must be one of {UNPAIRED}, got {unpaired!r}.")
     common = sorted(set(photos) & set(labels))
-    if not common: raise FileNotFoundError(
+    no_label = [photos[k].name for k in sorted(set(photos) - set(labels))]
+    no_photo = [labels[k].name for k in sorted(set(labels) - set(photos))]
+    if not (no_label or no_photo): return common
+    found = '; '.join([f"{_count(len(no_label), 'photo')} without a label map ({_some(no_label)})"] * bool(no_label) +
+                      [f"{_count(len(no_photo), 'label map')} without a photo ({_some(no_photo)})"] * bool(no_photo))
+    if unpaired == 'error': raise DataCheckError(
+        f"{where}: every photo needs its label map and every label map its photo, but found {found}. Add the missing "
+        f"files or fix their names, or pass unpaired='drop' to use only the {_count(len(common), 'complete pair')}.")
+    print(f"{where}: unpaired='drop' left out {found}; using the {_count(len(common), 'complete pair')}.")
+    return common
+
+def _pairs_by_stem(photo_dir:Path, label_dir:Path, photo_exts=PHOTO_EXTS, label_ext=LABEL_EXT,
+                   label_suffix:str='', # label file = photo stem + suffix + label_ext
+                   unpaired:str='error', # a photo without a label map, or the reverse: 'error', or 'drop' them (said)
+                  ) -> list:
+    "(photo, label map) pairs whose file names match: photo `x.jpg` <-> label `x{label_suffix}.png`."
+    photo_dir, label_dir = Path(photo_dir), Path(label_dir)
+    shared = photo_dir == label_dir
+    label_files = _files_in(label_dir, *(('photos and label maps', photo_exts) if shared else ('label maps', (label_ext,))))
+    photo_files = label_files if shared else _files_in(photo_dir, 'photos', photo_exts)
+    labels = {p.stem[:len(p.stem) - len(label_suffix)] if label_suffix else p.stem: p
+              for p in label_files if p.suffix.lower() == label_ext and p.stem.endswith(label_suffix)}
+    taken = set(labels.values())   # in a shared folder, a label file is never its own photo
+    by_stem = {}
+    for p in photo_files:
+        if p.suffix.lower() in photo_exts and p not in taken: by_stem.setdefault(p.stem, []).append(p)
+    twins = [' and '.join(q.name for q in v) for v in by_stem.values() if len(v) > 1]
+    if twins: raise DataCheckError(
+        f"{photo_dir}: {_count(len(twins), 'file name stem')} {'names' if len(twins) == 1 else 'name'} more than one photo "
+        f"({_some(twins, 3)}); photos are matched to label maps by stem, so each stem must name one photo. Remove or "
+        f"rename the extra ones.")
+    photos = {k: v[0] for k, v in by_stem.items()}
+    if not labels: raise _none_found(label_dir, 'label maps', (label_suffix + label_ext,), label_files)
+    if not photos: raise _none_found(photo_dir, 'photos', photo_exts, [p for p in photo_files if p not in taken])
+    if not set(photos) & set(labels): raise FileNotFoundError(
         f"no photo in {photo_dir} has a label map in {label_dir} (photos are matched to labels by file name stem, "
-        f"labels end in '{label_suffix}{label_ext}'); found {len(photos)} photos and {len(labels)} label files.")
-    return [(photos[k], labels[k]) for k in common]
+        f"labels end in '{label_suffix}{label_ext}'); found {len(photos)} photos and {len(labels)} label files, "
+        f"e.g. {next(iter(photos.values())).name} and {next(iter(labels.values())).name}.")
+    keys = _match(photos, labels, unpaired, str(photo_dir) if shared else f"{photo_dir} and {label_dir}")
+    return [(photos[k], labels[k]) for k in keys]
 
 def facades(root:str|Path|None=None, # data root, or a folder holding `cmp_bNNNN.{jpg,png}` directly
             seed:int=0, # seed of the train/val/test split
             download:bool=True, # download the base set if it is missing
             path:str|Path|None=None, # use this folder instead of looking under the data root
+            unpaired:str='error', # a photo without its label map, or the reverse: 'error', or 'drop' them (said)
+            bad_ids:str='error', # a label id outside 1..12: 'error' (at the check), or 'ignore' its pixels (said)
            ) -> SemanticPairs:
     "CMP Facades (base set, original format) with its 12 classes and a seeded 70/10/20 split."
     p = Path(path) if path is not None else facades_path(root, download=download)
-    items = _pairs_by_stem(p, p)
+    items = _pairs_by_stem(p, p, unpaired=unpaired)
     return SemanticPairs('CMP Facades' if path is None else f'facades-format ({p.name})', items, FACADE_CLASSES,
-                         FACADE_PALETTE, IdLabels(12, offset=-1), seeded_split(len(items), seed))
+                         FACADE_PALETTE, IdLabels(12, offset=-1, bad_ids=bad_ids), seeded_split(len(items), seed))
 
 # %% ../nbs/01_data.ipynb #884e0dc6
 def class_presence(data:SemanticPairs, # the dataset
@@ -236,24 +373,25 @@ CITYSCAPES_LABELID_TO_TRAINID = {7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 
 
 def cityscapes(path:str|Path|None=None, # folder to search (default: `<data root>/cityscapes`)
                root:str|Path|None=None, # data root, used when `path` is not given
+               unpaired:str='error', # a photo without its label map, or the reverse: 'error', or 'drop' them (said)
+               bad_ids:str='error', # a stored id that is no labelId (0..33): 'error' (at the check), or 'ignore' it (said)
               ) -> SemanticPairs:
     "Cityscapes gtFine pairs under `path`, with the 19 training classes (labelIds -> trainIds, the rest ignored)."
     p = Path(path) if path is not None else data_root(root)/'cityscapes'
     key = lambda f, tag: f.name[:f.name.index(tag)]
     photos = {key(f, '_leftImg8bit'): f for f in sorted(p.rglob('*_leftImg8bit.*')) if f.suffix.lower() in ('.png', '.jpg')}
     labels = {key(f, '_gtFine'): f for f in sorted(p.rglob('*_gtFine_labelIds.png'))}
-    common = sorted(set(photos) & set(labels))
-    if not common: raise FileNotFoundError(
-        f"no Cityscapes pairs under {p}: looked for *_leftImg8bit.png|jpg photos with *_gtFine_labelIds.png of the same "
-        f"frame (found {len(photos)} photos, {len(labels)} label maps).")
-    items = [(photos[k], labels[k]) for k in common]
+    if not set(photos) & set(labels): raise FileNotFoundError(
+        f"no Cityscapes pairs under {p}{'' if p.is_dir() else ' (it does not exist)'}: looked for *_leftImg8bit.png|jpg "
+        f"photos with *_gtFine_labelIds.png of the same frame (found {len(photos)} photos, {len(labels)} label maps).")
+    items = [(photos[k], labels[k]) for k in _match(photos, labels, unpaired, f"Cityscapes under {p}")]
     splits = {}
     for i, (ph, _) in enumerate(items):
         parts = [q.lower() for q in ph.relative_to(p).parts[:-1]]
         sp = next((s for s in ('train', 'val', 'test') if any(q == s or q.startswith(s + '_') for q in parts)), 'train')
         splits.setdefault(sp, []).append(i)
-    return SemanticPairs('Cityscapes', items, CITYSCAPES_CLASSES, CITYSCAPES_PALETTE,
-                         IdLabels(19, table=CITYSCAPES_LABELID_TO_TRAINID), splits)
+    reader = IdLabels(19, table=CITYSCAPES_LABELID_TO_TRAINID, void_ids=range(34), bad_ids=bad_ids)   # labelIds 0..33
+    return SemanticPairs('Cityscapes', items, CITYSCAPES_CLASSES, CITYSCAPES_PALETTE, reader, splits)
 
 # %% ../nbs/01_data.ipynb #11cb8277
 def paired_folder(images:str|Path, # folder of photos
@@ -266,6 +404,8 @@ def paired_folder(images:str|Path, # folder of photos
                   max_distance:float=40., # with 'color': tolerance of the quantisation
                   valid_pct:float=0.1, test_pct:float=0.2, seed:int=0, # the seeded split
                   name:str|None=None,
+                  unpaired:str='error', # a photo without its label map, or the reverse: 'error', or 'drop' them (said)
+                  bad_ids:str='error', # an id >= K (or a colour of no class): 'error' (at the check), or 'ignore' it (said)
                  ) -> SemanticPairs:
     "Pairs from your own folders, with labels as class-id PNGs or as colour-coded PNGs quantised to `palette`."
     K = len(classes)
@@ -274,10 +414,10 @@ def paired_folder(images:str|Path, # folder of photos
         palette = make_palette(K)
     palette = np.asarray(palette, dtype=np.uint8)
     if palette.shape != (K, 3): raise ValueError(f"palette has shape {palette.shape}, expected ({K}, 3) for {K} classes.")
-    if label_format == 'ids': reader = IdLabels(K)
-    elif label_format == 'color': reader = ColorLabels(palette, max_distance, ignore_color)
+    if label_format == 'ids': reader = IdLabels(K, bad_ids=bad_ids)
+    elif label_format == 'color': reader = ColorLabels(palette, max_distance, ignore_color, bad_ids=bad_ids)
     else: raise ValueError(f"label_format must be 'ids' or 'color', got {label_format!r}.")
-    items = _pairs_by_stem(Path(images), Path(labels), label_suffix=label_suffix)
+    items = _pairs_by_stem(Path(images), Path(labels), label_suffix=label_suffix, unpaired=unpaired)
     return SemanticPairs(name or Path(images).name, items, list(classes), palette, reader,
                          seeded_split(len(items), seed, valid_pct, test_pct))
 
@@ -407,6 +547,26 @@ class SemanticDataLoaders(DataLoaders):
                    max_n=max_n, suptitle=f"{self.data.name}, {['train', 'valid'][ds_idx]} batch", **kwargs)
 
 # %% ../nbs/01_data.ipynb #faca46a7
+def _check_splits(data:SemanticPairs, bs:int, train:str, valid:str, test:str|None):
+    "Refuse, before any loading, splits that are missing, empty, or smaller than a batch."
+    sizes = ', '.join(f'{k} {len(v)}' for k, v in data.splits.items()) or 'none'
+    if not len(data): raise DataCheckError(
+        f"{data.name} has no pairs at all, so there is nothing to train on. Check the folder it was read from.")
+    for role, arg, sp in (('training', 'train', train), ('validation', 'valid', valid), ('test', 'test', test)):
+        if sp is None or (role == 'test' and sp not in data.splits): continue
+        if sp not in data.splits: raise DataCheckError(
+            f"{data.name} has no split {sp!r} for {role} (its splits: {sizes}); pass {arg}= one of {list(data.splits)}.")
+        if not data.splits[sp]: raise DataCheckError(
+            f"the {role} split {sp!r} of {data.name} is empty (splits: {sizes}; {len(data)} pairs in all). Add data, or "
+            f"make the split larger (valid_pct / test_pct of paired_folder, or another split via {arg}=)"
+            + (", or pass test=None if you will not evaluate on it." if role == 'test' else "."))
+    n = len(data.splits[train])
+    if isinstance(bs, bool) or not isinstance(bs, (int, np.integer)) or bs < 1: raise DataCheckError(
+        f"the batch size must be an integer >= 1, got bs={bs!r}.")
+    if bs > n: raise DataCheckError(
+        f"batch size {bs} is larger than the training split {train!r} of {data.name}, which has {n} pairs, so every "
+        f"epoch would be one batch of {n}, not {bs}. Use bs <= {n}, or more training data.")
+
 def semantic_dls(data:SemanticPairs, # the dataset
                  preset:str='paper', # 'paper' (256), 'cpu' (128) or 'tiny' (64)
                  bs:int=1, # batch size (pix2pix: 1)
@@ -416,14 +576,16 @@ def semantic_dls(data:SemanticPairs, # the dataset
                  size:int|None=None, load_size:int|None=None, # override the preset's sizes
                  cache:bool=True, # keep the load-size pairs in memory
                  device=None, seed:int|None=None, # the loaders' shuffling seed
+                 test:str|None='test', # the held-out split: refused if the dataset has it but it is empty (None: not checked)
                 ) -> SemanticDataLoaders:
     "fastai DataLoaders of `(s, y)`: one-hot maps (`TensorSemantic`) and photos in [-1, 1], pix2pix-jittered."
     p = globals()['preset'](preset)
     size, load_size = size or p['size'], load_size or p['load_size']
     if load_size < size: raise ValueError(f"load_size {load_size} is smaller than the crop size {size}.")
+    _check_splits(data, bs, train, valid, test)    # the sizes first: they cost nothing
+    data.check()                                   # then every file of every split, once per dataset
     load = LoadPair(data, load_size, cache)
     tr, va = data.splits[train], data.splits[valid]
-    if not tr: raise ValueError(f"split {train!r} of {data.name} is empty.")
     dblock = DataBlock(
         blocks=(TransformBlock(type_tfms=ReadLabel(load), batch_tfms=[IntToFloatTensor, OneHotMap(data.n_classes)]),
                 TransformBlock(type_tfms=ReadPhoto(load), batch_tfms=IntToFloatTensor)),
@@ -534,3 +696,86 @@ def sample_facades(seed:int=0) -> SemanticPairs:
     d = facades(path=sample_data_path(), seed=seed)
     d.name = 'synthetic facades (data_samples)'
     return d
+
+# %% ../nbs/01_data.ipynb #5de49dcf
+def _image_problem(path) -> tuple:
+    "((width, height), '') when the image file is whole, else (None, what is wrong with it); reads headers, not pixels."
+    path, fmt = Path(path), None
+    try: n = path.stat().st_size
+    except OSError as e: return None, f"cannot be read ({e.strerror})"
+    if n == 0: return None, "is empty (0 bytes)"
+    try:
+        with Image.open(path) as im:
+            size, fmt = im.size, im.format
+            im.verify()     # PNG: reads every chunk and checks its CRC, up to the end marker IEND
+    except Image.UnidentifiedImageError:
+        with open(path, 'rb') as f: head = f.read(12)
+        return None, f"is no image PIL can read (it starts with {head!r}: garbage, an HTML page, or an unknown format)"
+    except Exception as e: return None, f"is a damaged or truncated {fmt or 'image'} file ({type(e).__name__}: {e})"
+    if fmt == 'JPEG':       # verify() reads no JPEG data, but a whole JPEG ends with the end-of-image marker FF D9
+        with open(path, 'rb') as f:
+            f.seek(max(0, n - 1024)); tail = f.read()
+        if b'\xff\xd9' not in tail: return None, "is a truncated JPEG (its end-of-image marker FF D9 is missing)"
+    return size, ''
+
+# %% ../nbs/01_data.ipynb #b23b8afb
+_TO_DO = {'file': "replace the damaged files (download or export them again)",
+          'size': "resize each of these label maps to its photo's size with nearest-neighbour, or fix which map is whose",
+          'ids': "fix these label maps or read them with the right reader (label_format, offset), or build the dataset "
+                 "with bad_ids='ignore' to map unknown ids to ignore"}
+
+def check_pairs(data:SemanticPairs, # the dataset
+                bad_files:str='error', # 'error': refuse bad pairs; 'drop': leave them out of `data` (said)
+                n_show:int=5, # bad pairs listed in the message
+               ) -> dict: # what was checked: pairs, files, seconds, dropped, ignored_pixels
+    "Open every photo and label map of `data` once, before training: whole files, same sizes, known ids. Cached per dataset."
+    if bad_files not in ('error', 'drop'): raise ValueError(f"bad_files must be 'error' or 'drop', got {bad_files!r}.")
+    reader = data.read_label
+    key = (tuple(data.items), id(reader), getattr(reader, 'bad_ids', None))
+    if getattr(data, '_checked', (None,))[0] == key: return data._checked[1]
+    t0, n = time.perf_counter(), len(data)
+    bad, kinds, ignored = {}, set(), []   # pair index -> problems; problem kinds; (label name, pixels) mapped to ignore
+    for i, (photo, label) in enumerate(data.items):
+        found = []
+        ps, pp = _image_problem(photo)
+        ls, lp = _image_problem(label)
+        if pp: found.append(f"photo {Path(photo).name} {pp}")
+        if lp: found.append(f"label map {Path(label).name} {lp}")
+        if pp or lp: kinds.add('file')
+        if ps and ls and ps != ls:
+            found.append(f"label map {Path(label).name} is {ls[0]}x{ls[1]} but its photo {Path(photo).name} is {ps[0]}x{ps[1]}")
+            kinds.add('size')
+        if ls:
+            try:
+                if hasattr(reader, 'inspect'): n_bad, about = reader.inspect(label)
+                else: reader(label); n_bad, about = 0, ''    # a reader of your own: it either reads the map or raises
+            except Exception as e: n_bad, about = -1, str(e)
+            if n_bad and (n_bad < 0 or getattr(reader, 'bad_ids', 'error') == 'error'):
+                found.append(about if n_bad < 0 else f"label map {Path(label).name}: {about}"); kinds.add('ids')
+            elif n_bad: ignored.append((Path(label).name, n_bad))
+        if found: bad[i] = found
+    split_of = {i: s for s, idx in data.splits.items() for i in idx}
+    per_split = ', '.join(f'{s} {c}' for s, c in collections.Counter(split_of.get(i, 'no split') for i in bad).items())
+    if bad and bad_files == 'error':
+        shown = [f"  [{split_of.get(i, 'no split')}] " + '; '.join(bad[i]) for i in list(bad)[:n_show]]
+        folders = sorted({str(Path(f).parent) for i in bad for f in data.items[i]})
+        raise DataCheckError(
+            f"{data.name}: {len(bad)} of {n} pairs {'has' if len(bad) == 1 else 'have'} bad files ({per_split}), found before training "
+            f"in {_some(folders, 2)}:\n" + '\n'.join(shown) + (f"\n  ... and {len(bad) - n_show} more" if len(bad) > n_show else '')
+            + f"\nExpected every photo and label map whole, each map the size of its photo, holding only the dataset's ids. "
+            f"To do: {'; '.join(_TO_DO[k] for k in ('file', 'size', 'ids') if k in kinds)}; or leave these pairs out "
+            f"with data.check(bad_files='drop') before semantic_dls.")
+    dropped = [Path(data.items[i][0]).stem for i in bad]
+    if bad:   # bad_files='drop': leave them out, and renumber the splits
+        keep = [i for i in range(n) if i not in bad]
+        new = {old: j for j, old in enumerate(keep)}
+        data.items = [data.items[i] for i in keep]
+        data.splits = {s: [new[i] for i in idx if i in new] for s, idx in data.splits.items()}
+        print(f"{data.name}: bad_files='drop' left out {_count(len(bad), 'pair')} of {n} ({per_split}): {_some(dropped)}; "
+              f"{len(keep)} remain.")
+    if ignored: print(f"{data.name}: bad_ids='ignore' mapped {sum(c for _, c in ignored)} pixels of unknown ids in "
+                      f"{_count(len(ignored), 'label map')} to ignore ({getattr(reader, 'ignore_index', IGNORE_INDEX)}): {_some(f'{f} ({c})' for f, c in ignored)}.")
+    summary = dict(pairs=n, files=2 * n, seconds=round(time.perf_counter() - t0, 3), dropped=dropped,
+                   ignored_pixels=sum(c for _, c in ignored))
+    data._checked = ((tuple(data.items), id(reader), getattr(reader, 'bad_ids', None)), summary)
+    return summary

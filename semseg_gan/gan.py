@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_gan.ipynb #40ae47c0
 from __future__ import annotations
-import csv, io, math, random, time, warnings
+import csv, hashlib, io, math, random, time, warnings
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
@@ -17,17 +17,18 @@ from fastcore.basics import patch
 from fastai.learner import Learner, Metric, Recorder
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.schedule import ParamScheduler, SchedNo, SchedLin, combine_scheds
-from fastai.callback.progress import CSVLogger
 from fastai.optimizer import OptimWrapper
 from .data import SemanticDataLoaders, show_pairs
 from .models import UnetGenerator, PatchDiscriminator, n_down_for
-from .semantic_discriminator import SemanticPatchDiscriminator, semantic_weights, adversarial_loss, aux_losses
+from .semantic_discriminator import SemanticPatchDiscriminator, semantic_weights, adversarial_loss, aux_losses, GAN_MODES
 from .semantic_loss import SemanticPerceptualLoss, load_segmenter
 
 # %% auto #0
-__all__ = ['VARIANTS', 'LOSS_PARTS', 'CGAN', 'generator_params', 'CGANLoss', 'CGANTrainer', 'TrainingDiverged', 'DivergenceGuard',
-           'LossPart', 'BatchLog', 'GANCheckpoint', 'save_checkpoint', 'load_checkpoint', 'pix2pix_adam',
-           'semseg_gan_learner', 'generate', 'export_generator', 'load_generator']
+__all__ = ['VARIANTS', 'WEIGHT_MODES', 'PRECISIONS', 'NORMS', 'LOSS_PARTS', 'check_train_options', 'CGAN', 'generator_params',
+           'CGANLoss', 'CGANTrainer', 'TrainingDiverged', 'check_finite_grads', 'check_finite_weights',
+           'DivergenceGuard', 'LossPart', 'BatchLog', 'GANCheckpoint', 'History', 'save_checkpoint', 'load_checkpoint',
+           'pix2pix_adam', 'fingerprint', 'semseg_gan_learner', 'config_changes', 'generate', 'export_generator',
+           'load_generator']
 
 # %% ../nbs/05_gan.ipynb #d7c3cfd2
 VARIANTS = {  # name: (semantic discriminator?, reconstruction term, its weight λ)
@@ -41,6 +42,45 @@ def _check_variants(variants):
     "Raise a ValueError naming every unknown variant (the ablations call it before any training starts)."
     bad = [v for v in variants if v not in VARIANTS]
     if bad: raise ValueError(f"unknown variant(s) {bad}: variant must be one of {list(VARIANTS)}")
+
+# %% ../nbs/05_gan.ipynb #3f8a0ee1
+WEIGHT_MODES, PRECISIONS, NORMS = ('nearest', 'area'), ('fp32', 'bf16'), ('batch', 'instance')
+
+def _number(x) -> bool: return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+def check_train_options(variant:str='full', lr:float=2e-4, gan_mode:str='vanilla', beta:float=0.05, weight_mode:str='nearest',
+                        lambda_rec:float|None=None, ngf:int=64, ndf:int=64, n_layers:int=3, norm:str='batch',
+                        precision:str='fp32', checkpoint_every:int|None=None, epochs:int|None=None,
+                        epochs_decay:int|None=None, bs:int|None=None, seed:int|None=None, explode:float|None=1e3):
+    "Raise one ValueError that names every bad training option and what it accepts (options left at None are not checked)."
+    bad = []
+    def need(ok, msg):
+        if not ok: bad.append(msg)
+    def positive_int(name, v, least=1):
+        need(isinstance(v, int) and not isinstance(v, bool) and v >= least, f"{name}={v!r}: must be an integer >= {least}")
+    def finite(name, v, low, strict=False):
+        ok = _number(v) and math.isfinite(v) and (v > low if strict else v >= low)
+        need(ok, f"{name}={v!r}: must be a finite number {'>' if strict else '>='} {low}")
+    need(variant in VARIANTS, f"variant={variant!r}: must be one of {list(VARIANTS)}")
+    finite('lr', lr, 0, strict=True)
+    need(gan_mode in GAN_MODES, f"gan_mode={gan_mode!r}: must be one of {list(GAN_MODES)}")
+    finite('beta', beta, 0)
+    need(weight_mode in WEIGHT_MODES, f"weight_mode={weight_mode!r}: must be one of {list(WEIGHT_MODES)}")
+    if lambda_rec is not None: finite('lambda_rec', lambda_rec, 0)
+    positive_int('ngf', ngf); positive_int('ndf', ndf); positive_int('n_layers', n_layers)
+    need(norm in NORMS, f"norm={norm!r}: must be one of {list(NORMS)}")
+    need(precision in PRECISIONS, f"precision={precision!r}: must be one of {list(PRECISIONS)}")
+    if checkpoint_every is not None: positive_int('checkpoint_every', checkpoint_every)
+    if epochs is not None: positive_int('epochs', epochs, 0)
+    if epochs_decay is not None: positive_int('epochs_decay', epochs_decay, 0)
+    if isinstance(epochs, int) and isinstance(epochs_decay, int) and epochs == epochs_decay == 0:
+        bad.append("epochs=0 and epochs_decay=0: nothing to train; give at least one epoch")
+    if bs is not None: positive_int('bs', bs)
+    if seed is not None: need(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**32,
+                              f"seed={seed!r}: must be an integer in 0 .. 2**32-1")
+    if explode is not None: finite('explode', explode, 1, strict=True)
+    if bad: raise ValueError("bad training option" + ("s" if len(bad) > 1 else "") + ":\n  " + "\n  ".join(bad)
+                             + "\nNothing was trained or written.")
 
 # %% ../nbs/05_gan.ipynb #2faf92cd
 class CGAN(nn.Module):
@@ -152,6 +192,7 @@ class CGANTrainer(Callback):
         loss_D = lf.discriminator_loss(self.pred, self.yb[0])
         if not torch.isfinite(loss_D): raise TrainingDiverged(self.learn, f"D loss {loss_D.item()}")
         loss_D.backward()
+        check_finite_grads(self.learn, D, 'D')   # a NaN gradient never reaches the weights
         self.opt_D.step(); self.opt_D.zero_grad()
         D.requires_grad_(False)
 
@@ -161,7 +202,7 @@ class CGANTrainer(Callback):
 
 # %% ../nbs/05_gan.ipynb #95c5bfa6
 class TrainingDiverged(RuntimeError):
-    "A loss became NaN or infinite; training stopped, the last good checkpoint is kept."
+    "A loss, gradient or weight became NaN or infinite, or a loss exploded; training stopped, the last good checkpoint is kept."
     def __init__(self, learn, what:str):
         ck = getattr(learn, 'last_checkpoint', None)
         super().__init__(
@@ -169,11 +210,43 @@ class TrainingDiverged(RuntimeError):
             + (f"The last good checkpoint is {ck} (resume from it with resume=...). " if ck else "No checkpoint was written yet. ")
             + "Try a lower learning rate, gan_mode='lsgan', or precision='fp32'.")
 
+def _first_nonfinite(named_tensors) -> str|None:
+    "The name of the first tensor holding a NaN or an infinity, or None (one sum per tensor, one sync in all)."
+    named = [(n, t) for n, t in named_tensors if t is not None and t.is_floating_point()]
+    if not named: return None
+    sums = torch.stack([t.detach().float().sum() for _, t in named])
+    if torch.isfinite(sums).all(): return None
+    return next(n for (n, t), s in zip(named, sums) if not torch.isfinite(s) or not torch.isfinite(t).all())
+
+def check_finite_grads(learn, net:nn.Module, name:str):
+    "Raise TrainingDiverged if a gradient of `net` is not finite."
+    bad = _first_nonfinite((n, p.grad) for n, p in net.named_parameters())
+    if bad: raise TrainingDiverged(learn, f"the gradient of {name}.{bad} is not finite")
+
+def check_finite_weights(learn):
+    "Raise TrainingDiverged if a weight or buffer of G or D is not finite."
+    for name in ('G', 'D'):
+        bad = _first_nonfinite(getattr(learn.model, name).state_dict().items())
+        if bad: raise TrainingDiverged(learn, f"the weight {name}.{bad} is not finite")
+
 class DivergenceGuard(Callback):
-    "Stop with `TrainingDiverged` when the generator's loss is not finite."
+    "Stop with `TrainingDiverged` at a non-finite G loss or G gradient, or when G's loss explodes."
     order = 66
+    def __init__(self, explode:float|None=1e3, # stop when G's loss exceeds this many times its running median (None: never)
+                 window:int=100, # batches in the running median
+                 warmup:int=10, # batches seen before the explosion test starts
+                ): self.explode, self.window, self.warmup, self.recent = explode, window, warmup, []
+    def before_fit(self): self.recent = []
     def after_loss(self):
-        if self.training and not torch.isfinite(self.learn.loss_grad): raise TrainingDiverged(self.learn, f"G loss {self.learn.loss_grad.item()}")
+        if not self.training: return
+        v = self.learn.loss_grad.detach().float().item()
+        if not math.isfinite(v): raise TrainingDiverged(self.learn, f"G loss {v}")
+        if self.explode and len(self.recent) >= self.warmup:
+            med = max(float(np.median(self.recent)), 1.0)
+            if abs(v) > self.explode * med: raise TrainingDiverged(
+                self.learn, f"G loss {v:.4g} exploded: more than {self.explode:g} × its running median {med:.4g} (explode={self.explode:g})")
+        self.recent.append(abs(v)); del self.recent[:-self.window]
+    def after_backward(self): check_finite_grads(self.learn, self.learn.model.G, 'G')
 
 # %% ../nbs/05_gan.ipynb #2e650ca0
 class LossPart(Metric):
@@ -210,47 +283,81 @@ class BatchLog(Callback):
             row.update({f'D_class_{c}': float(v) for c, v in zip(self.dls.classes, last['D_class'])})
         self.rows.append(row)
     def after_epoch(self):
-        if not self.rows: return
+        if not self.rows or _replaying(self): return
         cols = list(dict.fromkeys(k for r in self.rows for k in r))
         buf = io.StringIO(); w = csv.DictWriter(buf, cols); w.writeheader(); w.writerows(self.rows)
         atomic_write(self.csv_path, lambda f: f.write(buf.getvalue().encode()))
 
 # %% ../nbs/05_gan.ipynb #ff43b5ba
 def _rng_state(learn):
-    return {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state(),
-            'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    "Every random state, as tensors and plain values only (so the checkpoint loads with weights_only=True)."
+    kind, keys, pos, has_gauss, gauss = np.random.get_state(legacy=True)
+    return {'python': random.getstate(), 'numpy': (kind, keys.tolist(), int(pos), int(has_gauss), float(gauss)),
+            'torch': torch.get_rng_state(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             'train_loader': learn.dls.train.rng.getstate()}
 
 def _set_rng_state(learn, st):
-    random.setstate(st['python']); np.random.set_state(st['numpy']); torch.set_rng_state(st['torch'])
+    kind, keys, pos, has_gauss, gauss = st['numpy']
+    random.setstate(st['python']); np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(st['torch'])
     if st.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
     learn.dls.train.rng.setstate(st['train_loader'])
 
+def _replaying(cb) -> bool:
+    "True in the epochs fastai runs through (and cancels) before the one a resumed fit starts at."
+    return cb.epoch < getattr(cb.learn, 'resume_epoch', 0)
+
 class GANCheckpoint(Callback):
-    "Save everything needed to resume, every `every` epochs and after the last one, atomically."
+    "Save everything needed to resume, every `every` epochs and after the last one, atomically, after checking the weights."
     order = 80
     def __init__(self, every:int|None=None, fname:str='checkpoint.pth'): self.every, self.fname = every, fname
+    def before_fit(self):   # after the Recorder's reset: a resumed fit continues fastai's smoothed loss where it was
+        st = getattr(self.learn, 'resume_smooth_loss', None)
+        if st: self.recorder.smooth_loss.count, self.recorder.smooth_loss.val = st['count'], st['val'].clone()
+        self.learn.resume_smooth_loss = None
     def after_epoch(self):
+        if _replaying(self): return   # a resumed fit skips the epochs already done: their files stay as they were
         done = self.epoch + 1
         if done == self.n_epoch or (self.every and done % self.every == 0):
+            check_finite_weights(self.learn)   # never write a checkpoint with a NaN in it
             self.learn.last_checkpoint = save_checkpoint(self.learn, Path(self.learn.path)/self.fname, done)
             if self.every and done % self.every == 0 and done != self.n_epoch:   # keep the periodic ones
                 save_checkpoint(self.learn, Path(self.learn.path)/f'checkpoint_epoch{done:03d}.pth', done)
 
+class History(Callback):
+    "fastai's table of epochs (what the progress bar shows) in `history.csv`: one header, one row per epoch, continued cleanly after a resume."
+    order = 60
+    def __init__(self, fname:str='history.csv'): self.fname = fname
+    def before_fit(self):
+        self.csv_path, start = Path(self.learn.path)/self.fname, getattr(self.learn, 'resume_epoch', 0)
+        self.header, self.rows = [str(n) for n in self.recorder.metric_names], []
+        if start and self.csv_path.exists():   # resuming: keep the rows of the epochs already done
+            with open(self.csv_path, newline='') as f: old = list(csv.reader(f))
+            if old and old[0] == self.header: self.rows = [r for r in old[1:] if r and int(r[0]) < start]
+        self.old_logger, self.learn.logger = self.learn.logger, self._log
+    def _log(self, log):
+        if _replaying(self): return   # no rows (and no progress lines) for skipped epochs
+        self.old_logger(log)
+        self.rows.append([str(v) for v in log])
+        buf = io.StringIO(); w = csv.writer(buf); w.writerow(self.header); w.writerows(self.rows)
+        atomic_write(self.csv_path, lambda f: f.write(buf.getvalue().encode()))
+    def after_fit(self): self.learn.logger = self.old_logger
+
 def save_checkpoint(learn, path, epochs_done:int) -> Path:
-    "Write a resumable checkpoint of a GAN learner."
+    "Write a resumable checkpoint of a GAN learner (tensors and plain values only)."
     tr = learn.cgan
-    return atomic_save({'format': 'semseg_gan checkpoint 1', 'epochs_done': epochs_done, 'config': learn.config,
+    return atomic_save({'format': 'semseg_gan checkpoint 2', 'epochs_done': epochs_done, 'config': learn.config,
                         'n_epoch': learn.n_epoch, 'G': learn.model.G.state_dict(), 'D': learn.model.D.state_dict(),
                         'opt_G': learn.opt.state_dict(), 'opt_D': tr.opt_D.state_dict() if tr.opt_D else None,
                         'rng': _rng_state(learn), 'classes': list(learn.dls.classes),
+                        'smooth_loss': {'count': learn.recorder.smooth_loss.count, 'val': learn.recorder.smooth_loss.val.detach().cpu()},
                         'palette': np.asarray(learn.dls.palette).tolist()}, path)
 
-def load_checkpoint(path) -> dict:
-    "Read a checkpoint written by `GANCheckpoint`, with a clear error when it is missing or broken."
+def load_checkpoint(path, trust:bool=False) -> dict:
+    "Read a checkpoint written by `GANCheckpoint`, with a clear error when it is missing, broken or unsafe."
     return load_saved(path, 'checkpoint', 'check the path (checkpoints are <run folder>/checkpoint.pth).',
-                      check=lambda ck: ck.get('format') == 'semseg_gan checkpoint 1',
-                      wrong='it was not written by semseg_gan training')
+                      check=lambda ck: ck.get('format') in ('semseg_gan checkpoint 1', 'semseg_gan checkpoint 2'),
+                      wrong='it was not written by semseg_gan training', trust=trust)
 
 # %% ../nbs/05_gan.ipynb #9a680872
 def pix2pix_adam(params, lr:float=2e-4, betas=(0.5, 0.999), **kwargs):
@@ -260,14 +367,20 @@ def pix2pix_adam(params, lr:float=2e-4, betas=(0.5, 0.999), **kwargs):
     except (RuntimeError, ValueError, TypeError): return torch.optim.Adam(params, lr=lr, betas=betas, **kwargs)
 
 # %% ../nbs/05_gan.ipynb #1e949de9
-def _resolve_T_s(T_s, n_classes):
+def _resolve_T_s(T_s, n_classes, trust=False):
     if T_s is None: return None
     if isinstance(T_s, (str, Path)):
-        T_s, rec = load_segmenter(T_s)
+        T_s, rec = load_segmenter(T_s, trust=trust)
         if rec['n_classes'] != n_classes: raise ValueError(
             f"T_s was trained for {rec['n_classes']} classes ({rec.get('dataset')}), the data has {n_classes}; "
             f"train a T_s on this dataset with train_segmenter.")
     return T_s
+
+def fingerprint(net:nn.Module) -> str:
+    "A short hash of a network's weights and buffers: equal iff the tensors are equal (to tell which T_s a run used)."
+    h = hashlib.sha256()
+    for k, v in net.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
 
 def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_dls`
                        variant:str='full', # 'pix2pix' | 'semdisc' | 'semloss' | 'full'
@@ -282,14 +395,17 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
                        checkpoint_every:int|None=None, # also keep a checkpoint every N epochs
                        precision:str='fp32', channels_last:bool=False,
                        batch_log:bool=True, # per-batch CSV log
+                       explode:float|None=1e3, # stop when G's loss exceeds this many times its running median (None: never)
+                       trust:bool=False, # T_s given as a path: allow unpickling (only for a file you made yourself)
                       ) -> Learner:
     "A fastai Learner training a pix2pix-style cGAN in one of the four variants of the ablation."
-    _check_variants([variant])
+    check_train_options(variant, lr, gan_mode, beta, weight_mode, lambda_rec, ngf, ndf, n_layers, norm, precision,
+                        checkpoint_every, explode=explode)
     v = VARIANTS[variant]
     K = dls.n_classes
     n_in = getattr(dls, 'n_inputs', K)     # channels of G's input: K, or more (pose: heatmaps + source image)
     size = dls.one_batch()[1].shape[-1]    # the width sets the U-Net's depth (pose images are twice as high as wide)
-    T_s = _resolve_T_s(T_s, K)
+    T_s = _resolve_T_s(T_s, K, trust)
     if v['rec'] == 'semantic' and T_s is None: raise ValueError(
         f"variant {variant!r} needs T_s: a segmenter trained on this dataset (train_segmenter + save_segmenter), "
         f"given as a module or a path.")
@@ -301,7 +417,7 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
                     gan_mode, beta, weight_mode, condition_d)
     opt_func = partial(OptimWrapper, opt=pix2pix_adam, betas=betas)
     trainer = CGANTrainer(opt_func, precision, channels_last)
-    cbs = [trainer, DivergenceGuard(), GANCheckpoint(checkpoint_every)] + ([BatchLog()] if batch_log else [])
+    cbs = [trainer, DivergenceGuard(explode), GANCheckpoint(checkpoint_every)] + ([BatchLog()] if batch_log else [])
     model = CGAN(G, D)
     if v['rec'] == 'semantic': model.L_s = loss.L_s     # moves with the model to its device
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, lr=lr, splitter=generator_params,
@@ -311,42 +427,64 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
     learn.config = dict(variant=variant, n_classes=K, n_inputs=n_in, size=size, lr=lr, betas=tuple(betas), gan_mode=gan_mode, beta=beta,
                         weight_mode=weight_mode, lambda_rec=lam, ngf=ngf, ndf=ndf, n_layers=n_layers, norm=norm,
                         condition_d=condition_d, seg_head=seg_head, rec_head=rec_head, bs=dls.bs,
-                        preset=getattr(dls, 'preset_name', None), dataset=dls.data.name)
+                        preset=getattr(dls, 'preset_name', None), dataset=dls.data.name,
+                        T_s=fingerprint(T_s) if T_s is not None else None)
     Path(path).mkdir(parents=True, exist_ok=True)
     return learn
 
 # %% ../nbs/05_gan.ipynb #e7e2190c
+def config_changes(saved:dict, now:dict, allow=()) -> dict:
+    "The settings that differ between a checkpoint's config and this learner's: {key: (saved, now)}, less those in `allow`."
+    keys = [k for k in dict.fromkeys(list(saved) + list(now)) if k not in allow]
+    norm = lambda v: list(v) if isinstance(v, tuple) else v
+    return {k: (saved.get(k), now.get(k)) for k in keys if norm(saved.get(k)) != norm(now.get(k))}
+
 @patch
 def fit_pix2pix(self:Learner, n_epochs:int=100, # epochs at a constant learning rate
                 n_epochs_decay:int=100, # epochs of linear decay to 0
                 resume=None, # a checkpoint path to continue from
-                cbs=None):
+                cbs=None,
+                allow_changes=(), # config keys a resume may change (e.g. ('lr',)); True: any
+                trust:bool=False, # the checkpoint may be unpickled (only a file you made yourself)
+               ):
     "Train with pix2pix's schedule; optionally resume from a checkpoint."
+    check_train_options(self.config['variant'], epochs=n_epochs, epochs_decay=n_epochs_decay)
     total = n_epochs + n_epochs_decay
-    if total < 1: raise ValueError("nothing to train: n_epochs + n_epochs_decay must be at least 1")
     lr = self.lr
     sched = combine_scheds([n_epochs / total, n_epochs_decay / total], [SchedNo(lr, lr), SchedLin(lr, 0.)]) \
             if n_epochs_decay and n_epochs else (SchedNo(lr, lr) if not n_epochs_decay else SchedLin(lr, 0.))
+    self.config.update(epochs=n_epochs, epochs_decay=n_epochs_decay)
     start = 0
-    if self.opt is None: self.create_opt()
-    if self.cgan.opt_D is None: self.cgan.opt_D = self.cgan.opt_func(list(self.model.D.parameters()), lr=lr)
     if resume is not None:
-        ck = load_checkpoint(resume)
-        mine = (self.config['variant'], self.config['n_classes'])
-        theirs = (ck['config']['variant'], ck['config']['n_classes'])
-        if ck['config']['n_classes'] != self.config['n_classes']: raise ValueError(
-            f"checkpoint {resume} has {theirs[1]} classes ({ck['config']['dataset']}), the data has {mine[1]}: "
+        ck = load_checkpoint(resume, trust=trust)
+        mine, theirs = self.config, ck['config']
+        if theirs['n_classes'] != mine['n_classes']: raise ValueError(
+            f"checkpoint {resume} has {theirs['n_classes']} classes ({theirs['dataset']}), the data has {mine['n_classes']}: "
             f"resume with the dataset it was trained on.")
-        if theirs[0] != mine[0]: raise ValueError(f"checkpoint {resume} is a {theirs[0]!r} run, this learner is {mine[0]!r}.")
-        self.model.G.load_state_dict(ck['G']); self.model.D.load_state_dict(ck['D'])
-        self.opt.load_state_dict(ck['opt_G']); self.cgan.opt_D.load_state_dict(ck['opt_D'])
-        _set_rng_state(self, ck['rng'])
+        if theirs['variant'] != mine['variant']: raise ValueError(
+            f"checkpoint {resume} is a {theirs['variant']!r} run, this learner is {mine['variant']!r}.")
+        if allow_changes is not True:
+            diff = config_changes(theirs, mine, allow_changes)
+            if ck['format'] == 'semseg_gan checkpoint 1':   # older checkpoints did not record these
+                for k in ('epochs', 'epochs_decay', 'T_s'): diff.pop(k, None)
+            if diff: raise ValueError(
+                f"checkpoint {resume} was trained with other settings: "
+                + "; ".join(f"{k} was {a!r}, now {b!r}" for k, a, b in ((k, *v) for k, v in diff.items()))
+                + ". Resume with the same settings, or allow the change explicitly: allow_changes=("
+                + ", ".join(repr(k) for k in diff) + ",) (command line: --allow_changes " + ",".join(diff) + ").")
         start = ck['epochs_done']
         if start >= total: raise ValueError(f"checkpoint {resume} has already done {start} of {total} epochs.")
-        self.last_checkpoint = Path(resume)
-    self.resume_epoch = start
-    log = CSVLogger(fname='history.csv', append=start > 0)
-    self.fit(total, lr, cbs=[ParamScheduler({'lr': sched}), log] + list(cbs or []), start_epoch=start)
+    with RunFolderLock(self.path):   # one run per folder; leftovers of a killed write are removed here
+        if self.opt is None: self.create_opt()
+        if self.cgan.opt_D is None: self.cgan.opt_D = self.cgan.opt_func(list(self.model.D.parameters()), lr=lr)
+        if resume is not None:
+            self.model.G.load_state_dict(ck['G']); self.model.D.load_state_dict(ck['D'])
+            self.opt.load_state_dict(ck['opt_G']); self.cgan.opt_D.load_state_dict(ck['opt_D'])
+            _set_rng_state(self, ck['rng'])
+            self.resume_smooth_loss = ck.get('smooth_loss')   # restored by GANCheckpoint after the Recorder resets it
+            self.last_checkpoint = Path(resume)
+        self.resume_epoch = start
+        self.fit(total, lr, cbs=[ParamScheduler({'lr': sched}), History()] + list(cbs or []), start_epoch=start)
 
 # %% ../nbs/05_gan.ipynb #103e4f4e
 @torch.no_grad()
@@ -388,11 +526,11 @@ def export_generator(learn:Learner, path) -> Path:
                         'size': learn.config['size'], 'variant': learn.config['variant'], 'dataset': learn.config['dataset'],
                         'epochs': learn.epochs_trained}, path)
 
-def load_generator(path) -> tuple:
+def load_generator(path, trust:bool=False) -> tuple:
     "(generator in eval mode, info) from a file written by `export_generator`; needs no data or training code."
     ck = load_saved(path, 'generator', 'export one with export_generator(learn, path).',
                     check=lambda ck: ck.get('format') == 'semseg_gan generator 1',
-                    wrong='not exported by semseg_gan (a training checkpoint? use export_generator)')
+                    wrong='not exported by semseg_gan (a training checkpoint? use export_generator)', trust=trust)
     G = UnetGenerator(**ck['arch'])
     G.load_state_dict(ck['state_dict'])
     info = {k: v for k, v in ck.items() if k not in ('state_dict',)}

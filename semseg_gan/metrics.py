@@ -130,7 +130,7 @@ def inception_features(images:torch.Tensor, # (N, 3, H, W) in [-1, 1]
         f"no Inception-v3 weights: pass weights=<file>, put them at {cached}, or allow download=True. "
         f"Without them, report FID-E (e_features) and name it so.")
     net = inception_v3(weights=None if weights or not (download or cached.exists()) else w, aux_logits=True, init_weights=False)
-    if weights: net.load_state_dict(torch.load(weights, map_location='cpu'))
+    if weights: net.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True))   # tensors only: loading runs no code
     net.fc = nn.Identity(); net.eval()
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1); std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
     feats = []

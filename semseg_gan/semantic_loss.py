@@ -132,10 +132,10 @@ def save_segmenter(model:nn.Module, record:dict, path) -> Path:
     "Write the segmenter's weights and its training record to `path`, atomically."
     return atomic_save({'record': record, 'state_dict': model.state_dict()}, path)
 
-def load_segmenter(path) -> tuple:
+def load_segmenter(path, trust:bool=False) -> tuple:
     "(model in eval mode, record) from a file written by `save_segmenter`."
     ckpt = load_saved(path, 'segmenter', 'train one with train_segmenter(...) and save_segmenter(...) first.',
-                      check=lambda ck: 'record' in ck, wrong='it was not written by save_segmenter')
+                      check=lambda ck: 'record' in ck, wrong='it was not written by save_segmenter', trust=trust)
     rec = ckpt['record']
     model = build_segmenter(rec['arch'], rec['n_classes'], **rec.get('arch_kwargs', {}))
     model.load_state_dict(ckpt['state_dict'])
