@@ -10,7 +10,9 @@ import numpy as np
 import torch
 from .core import *
 from PIL import Image
-from fastcore.script import call_parse, anno_parser
+from fastcore.script import call_parse
+from fastcore.docments import docments
+import argparse, inspect
 import matplotlib.pyplot as plt
 from .data import *
 from .semantic_loss import train_segmenter, save_segmenter, load_segmenter
@@ -19,8 +21,8 @@ from .data import preset as preset_sizes
 from contextlib import contextmanager
 
 # %% auto #0
-__all__ = ['load_dataset', 'run_cli', 'output_folder', 'semseg_gan_train', 'train_main', 'semseg_gan_generate', 'generate_main',
-           'semseg_gan_demo', 'demo_main']
+__all__ = ['load_dataset', 'arg_parser', 'run_cli', 'output_folder', 'semseg_gan_train', 'train_main', 'semseg_gan_generate',
+           'generate_main', 'semseg_gan_demo', 'demo_main']
 
 # %% ../nbs/08_cli.ipynb #992d5f62
 def load_dataset(name:str, # 'samples', 'facades', 'cityscapes', or a folder of photo + label pairs in CMP format
@@ -34,13 +36,27 @@ def load_dataset(name:str, # 'samples', 'facades', 'cityscapes', or a folder of 
     raise ValueError(f"unknown dataset {name!r}: use 'samples', 'facades', 'cityscapes' or a folder of CMP-format pairs.")
 
 # %% ../nbs/08_cli.ipynb #63254856
+_TYPES = {'str': str, 'int': int, 'float': float, 'bool': bool}
+
+def arg_parser(func, # a command's function: its signature and docments define the command line
+               prog:str|None=None):
+    "argparse for `func`: a positional argument per parameter without default, `--name` for the others, a flag for a bool."
+    docs = docments(func)
+    p = argparse.ArgumentParser(prog=prog, description=func.__doc__)
+    for k, v in inspect.signature(func).parameters.items():
+        anno = v.annotation if isinstance(v.annotation, str) else getattr(v.annotation, '__name__', 'str')
+        typ, doc = _TYPES.get(anno, str), docs.get(k) or ''
+        if v.default is inspect.Parameter.empty: p.add_argument(k, type=typ, help=doc); continue
+        names = [f'--{k}'] + ([f"--{k.replace('_', '-')}"] if '_' in k else [])   # --epochs_decay or --epochs-decay
+        if typ is bool: p.add_argument(*names, dest=k, action='store_true', help=doc)
+        else: p.add_argument(*names, dest=k, type=typ, default=v.default, help=f'{doc} (default: {v.default})')
+    return p
+
 def run_cli(command, # a `call_parse` function: its arguments are parsed from sys.argv
            ):
     "Run a console command: an error in one or two lines and exit status 2 (--debug: the traceback); Ctrl-C in one line, status 130."
     name = Path(sys.argv[0]).name or command.__name__
-    func = getattr(command, '__wrapped__', command)
-    args = vars(anno_parser(func, prog=name).parse_args())   # usage errors: argparse's message, status 2
-    for k in ('pdb', 'xtra'): args.pop(k, None)
+    args = vars(arg_parser(getattr(command, '__wrapped__', command), name).parse_args())   # usage errors: argparse's, status 2
     try: command(**args)
     except KeyboardInterrupt:
         print(f"{name}: interrupted. Files already written are complete; continue a training run with --resume.", file=sys.stderr)

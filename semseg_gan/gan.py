@@ -203,10 +203,10 @@ class CGANTrainer(Callback):
 # %% ../nbs/05_gan.ipynb #95c5bfa6
 class TrainingDiverged(RuntimeError):
     "A loss, gradient or weight became NaN or infinite, or a loss exploded; training stopped, the last good checkpoint is kept."
-    def __init__(self, learn, what:str):
+    def __init__(self, learn, what:str, at:str|None=None):
         ck = getattr(learn, 'last_checkpoint', None)
         super().__init__(
-            f"training diverged at epoch {learn.epoch + 1}, batch {learn.iter + 1}: {what}. "
+            f"training diverged at {at or f'epoch {learn.epoch + 1}, batch {learn.iter + 1}'}: {what}. "
             + (f"The last good checkpoint is {ck} (resume from it with resume=...). " if ck else "No checkpoint was written yet. ")
             + "Try a lower learning rate, gan_mode='lsgan', or precision='fp32'.")
 
@@ -227,7 +227,7 @@ def check_finite_weights(learn):
     "Raise TrainingDiverged if a weight or buffer of G or D is not finite."
     for name in ('G', 'D'):
         bad = _first_nonfinite(getattr(learn.model, name).state_dict().items())
-        if bad: raise TrainingDiverged(learn, f"the weight {name}.{bad} is not finite")
+        if bad: raise TrainingDiverged(learn, f"the weight {name}.{bad} is not finite", at=f"the end of epoch {learn.epoch + 1}")
 
 class DivergenceGuard(Callback):
     "Stop with `TrainingDiverged` at a non-finite G loss or G gradient, or when G's loss explodes."
