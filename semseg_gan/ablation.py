@@ -75,6 +75,7 @@ def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or
     check_train_options(ngf=ngf, ndf=ndf, epochs=epochs, epochs_decay=epochs_decay, bs=bs)
     for s in seeds: check_train_options(seed=s)
     if seg_epochs < 1 or ts_width < 1: raise ValueError(f"seg_epochs={seg_epochs}, ts_width={ts_width}: both must be at least 1.")
+    if Path(out).exists() and not Path(out).is_dir(): raise NotADirectoryError(f"the output folder {out} is a file; choose a folder.")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     data = facades() if dataset == 'facades' else sample_facades()
     tag = dataset

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #1c594cf2
 from __future__ import annotations
-import json, os, shutil, sys, tempfile, time
+import json, os, re, shutil, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -33,6 +33,8 @@ def load_dataset(name:str, # 'samples', 'facades', 'cityscapes', or a folder of 
     if name == 'cityscapes': return cityscapes(root=data_root)
     p = Path(name)
     if p.is_dir(): return facades(path=p, seed=seed)
+    if name.strip() in ('', '.') or os.sep in name or p.suffix: raise FileNotFoundError(
+        f"dataset folder {name!r} not found: give a folder of CMP-format photo + label pairs, or 'samples', 'facades', 'cityscapes'.")
     raise ValueError(f"unknown dataset {name!r}: use 'samples', 'facades', 'cityscapes' or a folder of CMP-format pairs.")
 
 # %% ../nbs/08_cli.ipynb #63254856
@@ -49,7 +51,8 @@ def arg_parser(func, # a command's function: its signature and docments define t
         if v.default is inspect.Parameter.empty: p.add_argument(k, type=typ, help=doc); continue
         names = [f'--{k}'] + ([f"--{k.replace('_', '-')}"] if '_' in k else [])   # --epochs_decay or --epochs-decay
         if typ is bool: p.add_argument(*names, dest=k, action='store_true', help=doc)
-        else: p.add_argument(*names, dest=k, type=typ, default=v.default, help=f'{doc} (default: {v.default})')
+        else: p.add_argument(*names, dest=k, type=typ, default=v.default,
+                             help=doc if v.default is None or '(default' in doc else f'{doc} (default: {v.default})')
     return p
 
 def run_cli(command, # a `call_parse` function: its arguments are parsed from sys.argv
@@ -59,12 +62,14 @@ def run_cli(command, # a `call_parse` function: its arguments are parsed from sy
     args = vars(arg_parser(getattr(command, '__wrapped__', command), name).parse_args())   # usage errors: argparse's, status 2
     try: command(**args)
     except KeyboardInterrupt:
-        print(f"{name}: interrupted. Files already written are complete; continue a training run with --resume.", file=sys.stderr)
+        more = ' Continue the run with --resume.' if 'resume' in args else ''
+        print(f"{name}: interrupted. Files already written are complete.{more}", file=sys.stderr)
         sys.exit(130)
     except Exception as e:
         if '--debug' in sys.argv: raise
         expected = isinstance(e, (ValueError, OSError, RuntimeError, KeyError))   # the library's own, worded errors
-        print(f"{name}: error: {e}", file=sys.stderr)
+        msg = re.sub(r'^Exception occured in `\w+` when calling event `\w+`:\s*', '', str(e))   # fastai's prefix, not ours
+        print(f"{name}: error: {msg}", file=sys.stderr)
         if not expected: print(f"(an unexpected {type(e).__name__}: run again with --debug to see where, and please report it)", file=sys.stderr)
         sys.exit(2)
 
@@ -86,15 +91,20 @@ def _choice(name, v, choices):
     if v not in choices: raise ValueError(f"--{name} {v}: must be one of {', '.join(choices)}.")
 
 # %% ../nbs/08_cli.ipynb #a3907cd3
-def _T_s_for_run(T:Path, data, preset:str, epochs:int, seed:int, trust:bool):
-    "Reuse the T_s an earlier start of this run left in its folder only if its record says it was trained for this run."
+def _T_s_for_run(T:Path, data, preset:str, epochs:int, seed:int, resume:bool):
+    "Reuse the T_s an earlier start of this run left in its folder, only if its record says it was trained for this run (never unpickled)."
     from semseg_gan.semantic_loss import load_segmenter
-    model, rec = load_segmenter(T, trust=trust)
+    try: model, rec = load_segmenter(T)   # a file the user did not name: --trust never applies to it
+    except UnsafeFileError: raise UnsafeFileError(
+        f"refused to load {T}, left in the output folder: it needs unpickling, which could run code. Delete it to train a "
+        f"new T_s, or name a segmenter you trust with --T_s (and --trust).") from None
     want = dict(dataset=data.name, n_classes=data.n_classes, preset=preset, epochs=epochs, seed=seed)
     got = {k: rec.get(k) for k in want}
-    if got != want: raise ValueError(
-        f"{T} was not trained for this run (it has {got}, this run needs {want}). Delete it to train a new T_s, "
-        f"or name a segmenter with --T_s.")
+    if got != want:
+        diff = ', '.join(f"{k}: {got[k]!r} (now {want[k]!r})" for k in want if got[k] != want[k])
+        raise ValueError(f"{T} was not trained for this run ({diff}). "
+                         + ("Resume with the settings the run was started with." if resume else
+                            "Delete it to train a new T_s, or name a segmenter with --T_s."))
     print(f"reusing {T}: trained earlier for this run (same dataset, preset, epochs and seed)")
     return T
 
@@ -105,19 +115,22 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
                      epochs:int=100, # epochs at a constant learning rate
                      epochs_decay:int=100, # epochs of linear decay
                      bs:int=1, # batch size
-                     out:str='runs/train', # output folder
+                     out:str='runs/train', # output folder (checkpoint.pth is written after every epoch)
                      resume:bool=False, # continue from out/checkpoint.pth
                      T_s:str=None, # segmenter file for semloss/full (default: train one into out/T_s.pth)
                      T_s_epochs:int=40, # epochs when the segmenter has to be trained first
                      seed:int=0, # seeds the split, the weights and the data order
                      data_root:str=None, # where the datasets are (default: $SEMSEG_GAN_DATA)
-                     checkpoint_every:int=None, # also keep a checkpoint every N epochs
-                     lr:float=2e-4, gan_mode:str='vanilla', beta:float=0.05,
+                     checkpoint_every:int=None, # also keep a copy of the checkpoint every N epochs
+                     lr:float=2e-4, # Adam's learning rate, for G and D
+                     gan_mode:str='vanilla', # vanilla | lsgan | hinge
+                     beta:float=0.05, # total weight of the semantic D's class terms
                      weight_mode:str='nearest', # how s is resized to D's grid: nearest | area
-                     ngf:int=64, ndf:int=64,
+                     ngf:int=64, # G's width
+                     ndf:int=64, # D's width
                      precision:str='fp32', # fp32 | bf16
                      allow_changes:str='', # with --resume: comma-separated settings that may differ from the checkpoint's
-                     trust:bool=False, # load model files that need unpickling (only files you made yourself: it can run code)
+                     trust:bool=False, # unpickle the files named by --T_s / the checkpoint if needed (only files you made: it can run code)
                      quiet:bool=False, # no progress bars
                      debug:bool=False, # on an error, show the full traceback
                     ):
@@ -125,29 +138,33 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
     check_train_options(variant, lr, gan_mode, beta, weight_mode, None, ngf, ndf, 3, 'batch', precision, checkpoint_every,
                         epochs, epochs_decay, bs, seed)   # every option, before any work
     preset_sizes(preset)   # an unknown preset fails here
+    if not str(out).strip(): raise ValueError("--out is empty: name the folder the run should write to.")
+    changes = tuple(a.strip() for a in allow_changes.split(',') if a.strip())
+    if changes and not resume: raise ValueError("--allow_changes applies to --resume only.")
     semantic = VARIANTS[variant]['rec'] == 'semantic'
     if semantic and not T_s and T_s_epochs < 1: raise ValueError(f"--T_s_epochs {T_s_epochs}: T_s must be trained for at least 1 epoch (or pass --T_s).")
     if T_s and not Path(T_s).is_file(): raise FileNotFoundError(f"--T_s {T_s} does not exist; train one with train_segmenter, or leave --T_s out.")
     ckpt = Path(out)/'checkpoint.pth'
     if resume and not ckpt.exists(): raise FileNotFoundError(f"--resume given but {ckpt} does not exist.")
     if not resume and ckpt.exists(): raise FileExistsError(f"{ckpt} exists: pass --resume to continue that run, or choose another --out.")
-    set_seed(seed)
     data = load_dataset(dataset, data_root, seed)
+    dls = semantic_dls(data, preset, bs=bs, seed=seed)   # checks the data and the batch size before T_s is trained
     with output_folder(out) as out, RunFolderLock(out):   # the lock covers T_s training too
         T = None
         if semantic:
             T = Path(T_s) if T_s else out/'T_s.pth'
-            if not T_s and T.exists(): _T_s_for_run(T, data, preset, T_s_epochs, seed, trust)
+            if not T_s and T.exists(): _T_s_for_run(T, data, preset, T_s_epochs, seed, resume)
             elif not T.exists():
                 print(f"training T_s on {data.name}'s training split ({preset}, {T_s_epochs} epochs) -> {T}")
-                model, rec = train_segmenter(data, preset=preset, epochs=T_s_epochs, seed=seed, quiet=quiet)
+                model, rec = train_segmenter(data, preset=preset, epochs=T_s_epochs, seed=seed, quiet=quiet,
+                                             bs=min(8, len(data.subset('train'))))
                 save_segmenter(model, rec, T)
-        dls = semantic_dls(data, preset, bs=bs, seed=seed)
+        set_seed(seed)   # the same weights whether T_s was just trained or reused
         learn = semseg_gan_learner(dls, variant, T_s=T, lr=lr, gan_mode=gan_mode, beta=beta, weight_mode=weight_mode, ngf=ngf, ndf=ndf,
-                                   path=out, checkpoint_every=checkpoint_every, precision=precision, trust=trust)
+                                   path=out, checkpoint_every=checkpoint_every, precision=precision, trust=trust and bool(T_s))
+        learn.config['seed'] = seed   # a resume with another seed would use another split: refused
         t0 = time.time()
-        fit = lambda: learn.fit_pix2pix(epochs, epochs_decay, resume=ckpt if resume else None, trust=trust,
-                                        allow_changes=tuple(a for a in allow_changes.split(',') if a))
+        fit = lambda: learn.fit_pix2pix(epochs, epochs_decay, resume=ckpt if resume else None, trust=trust, allow_changes=changes)
         if quiet:
             with learn.no_bar(), learn.no_logging(): fit()
         else: fit()
@@ -167,17 +184,22 @@ def semseg_gan_generate(model:str, # a generator file from semseg_gan_train / ex
                         label_format:str='ids', # ids | color
                         label_offset:int=0, # added to stored ids (CMP Facades: -1)
                         bs:int=8, # images per forward pass
+                        overwrite:bool=False, # replace images that already exist in the output folder
                         trust:bool=False, # load a generator file that needs unpickling (only your own: it can run code)
                         debug:bool=False, # on an error, show the full traceback
                        ):
     "Generate one image per label map with a trained generator."
     _choice('label_format', label_format, ('ids', 'color'))
     if bs < 1: raise ValueError(f"--bs {bs}: must be at least 1.")
-    if not Path(labels).is_dir(): raise FileNotFoundError(f"--labels {labels} is not a folder; give the folder that holds the label-map PNGs.")
+    if not Path(labels).is_dir(): raise FileNotFoundError(f"the labels folder {labels} does not exist (or is not a folder); give the folder that holds the label-map PNGs.")
+    if Path(out).resolve() == Path(labels).resolve(): raise ValueError(f"the output folder is the labels folder ({out}): the images would replace the maps; choose another output folder.")
     G, info = load_generator(model, trust=trust)
     K, size = len(info['classes']), info['size']
     files = sorted(p for p in Path(labels).iterdir() if p.suffix.lower() == '.png')
     if not files: raise FileNotFoundError(f"no .png label maps in {labels} (label maps must be PNG: lossless).")
+    taken = [f.stem + '.png' for f in files if (Path(out)/(f.stem + '.png')).exists()]
+    if taken and not overwrite: raise FileExistsError(
+        f"{len(taken)} of the images exist already in {out} (e.g. {taken[0]}); pass --overwrite to replace them, or choose another output folder.")
     reader = IdLabels(K, offset=label_offset) if label_format == 'ids' else ColorLabels(info['palette'])
     maps = []
     for f in files:   # every map is read and checked before anything is written

@@ -219,8 +219,7 @@ def load_saved(path, # a dict written by `atomic_save`
         raise UnsafeFileError(
             f"refused to load {path}: it holds Python objects other than tensors and plain values, and unpickling them "
             f"could run any code. semseg_gan writes only tensors and plain values, so this file was made by other code "
-            f"(or by a semseg_gan older than 0.0.2). If you made it yourself and trust it, load it with trust=True "
-            f"(command line: --trust), then save it again to get a safe file.") from None
+            f"(or by a semseg_gan older than 0.0.2). Only if you made it yourself: trust=True (command line: --trust).") from None
     except Exception as e: raise ValueError(
         f"{path} is not a readable {what} file ({type(e).__name__}: {e}); it may be truncated, or written by another program.") from e
     if not isinstance(obj, dict) or (check is not None and not check(obj)): raise ValueError(f"{path} is not a {what} file{': ' + wrong if wrong else ''}.")

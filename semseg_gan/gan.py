@@ -308,9 +308,10 @@ def _replaying(cb) -> bool:
     return cb.epoch < getattr(cb.learn, 'resume_epoch', 0)
 
 class GANCheckpoint(Callback):
-    "Save everything needed to resume, every `every` epochs and after the last one, atomically, after checking the weights."
+    "Save everything needed to resume after every epoch (`fname`, replaced each time) and keep a copy every `every` epochs, atomically, after checking the weights."
     order = 80
-    def __init__(self, every:int|None=None, fname:str='checkpoint.pth'): self.every, self.fname = every, fname
+    def __init__(self, every:int|None=None, # also keep `checkpoint_epochNNN.pth` every N epochs
+                 fname:str='checkpoint.pth'): self.every, self.fname = every, fname
     def before_fit(self):   # after the Recorder's reset: a resumed fit continues fastai's smoothed loss where it was
         st = getattr(self.learn, 'resume_smooth_loss', None)
         if st: self.recorder.smooth_loss.count, self.recorder.smooth_loss.val = st['count'], st['val'].clone()
@@ -318,10 +319,9 @@ class GANCheckpoint(Callback):
     def after_epoch(self):
         if _replaying(self): return   # a resumed fit skips the epochs already done: their files stay as they were
         done = self.epoch + 1
-        if done == self.n_epoch or (self.every and done % self.every == 0):
-            check_finite_weights(self.learn)   # never write a checkpoint with a NaN in it
-            self.learn.last_checkpoint = save_checkpoint(self.learn, Path(self.learn.path)/self.fname, done)
-            if self.every and done % self.every == 0 and done != self.n_epoch:   # keep the periodic ones
+        check_finite_weights(self.learn)   # never write a checkpoint with a NaN in it
+        self.learn.last_checkpoint = save_checkpoint(self.learn, Path(self.learn.path)/self.fname, done)   # a kill loses one epoch at most
+        if self.every and done % self.every == 0 and done != self.n_epoch:   # keep the periodic ones
                 save_checkpoint(self.learn, Path(self.learn.path)/f'checkpoint_epoch{done:03d}.pth', done)
 
 class History(Callback):
@@ -425,7 +425,7 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
     learn.recorder.train_metrics = True
     learn.cgan = trainer
     learn.config = dict(variant=variant, n_classes=K, n_inputs=n_in, size=size, lr=lr, betas=tuple(betas), gan_mode=gan_mode, beta=beta,
-                        weight_mode=weight_mode, lambda_rec=lam, ngf=ngf, ndf=ndf, n_layers=n_layers, norm=norm,
+                        weight_mode=weight_mode, lambda_rec=lam, ngf=ngf, ndf=ndf, n_layers=n_layers, norm=norm, precision=precision,
                         condition_d=condition_d, seg_head=seg_head, rec_head=rec_head, bs=dls.bs,
                         preset=getattr(dls, 'preset_name', None), dataset=dls.data.name,
                         T_s=fingerprint(T_s) if T_s is not None else None)
@@ -464,9 +464,11 @@ def fit_pix2pix(self:Learner, n_epochs:int=100, # epochs at a constant learning 
         if theirs['variant'] != mine['variant']: raise ValueError(
             f"checkpoint {resume} is a {theirs['variant']!r} run, this learner is {mine['variant']!r}.")
         if allow_changes is not True:
+            unknown = [k for k in allow_changes if k not in mine]
+            if unknown: raise ValueError(f"allow_changes names {unknown}, which are not settings of a run; the settings are {sorted(mine)}.")
             diff = config_changes(theirs, mine, allow_changes)
             if ck['format'] == 'semseg_gan checkpoint 1':   # older checkpoints did not record these
-                for k in ('epochs', 'epochs_decay', 'T_s'): diff.pop(k, None)
+                for k in ('epochs', 'epochs_decay', 'T_s', 'precision', 'seed'): diff.pop(k, None)
             if diff: raise ValueError(
                 f"checkpoint {resume} was trained with other settings: "
                 + "; ".join(f"{k} was {a!r}, now {b!r}" for k, a, b in ((k, *v) for k, v in diff.items()))

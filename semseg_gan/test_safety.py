@@ -8,13 +8,14 @@ __all__ = ['API_LOADERS', 'TRAIN_BAD', 'GENERATE_BAD', 'DEMO_BAD', 'ABLATION_BAD
            'test_payload_refused_by_train', 'test_payload_refused_by_ablation_cache',
            'test_trust_opens_your_own_old_file', 'test_every_file_the_package_writes_loads_safely',
            'test_payload_refused_by_pose_runner_cache', 'test_ctrl_c_ends_with_one_line',
-           'test_train_refuses_bad_option', 'test_train_refuses_to_overwrite_a_run',
+           'test_train_refuses_bad_option', 'test_trust_never_applies_to_a_file_you_did_not_name',
+           'test_train_refuses_empty_out', 'test_train_refuses_to_overwrite_a_run',
            'test_train_refuses_a_T_s_of_another_run', 'test_debug_shows_the_traceback',
-           'test_installed_script_exit_status', 'test_generate_refuses', 'test_generate_output_under_a_file',
-           'test_demo_refuses_bad_option', 'test_ablation_refuses_bad_option', 'test_learner_refuses_bad_option',
-           'test_fit_refuses_bad_schedule', 'test_second_run_in_one_folder_refused', 'test_orphan_temp_files_removed',
-           'test_disk_full_says_so_first', 'test_resume_config_changes_named', 'uninterrupted',
-           'test_killed_and_resumed_equals_uninterrupted']
+           'test_installed_script_exit_status', 'test_generate_refuses', 'test_generate_does_not_overwrite_silently',
+           'test_generate_output_under_a_file', 'test_demo_refuses_bad_option', 'test_ablation_refuses_bad_option',
+           'test_learner_refuses_bad_option', 'test_fit_refuses_bad_schedule', 'test_second_run_in_one_folder_refused',
+           'test_orphan_temp_files_removed', 'test_disk_full_says_so_first', 'test_resume_config_changes_named',
+           'uninterrupted', 'test_killed_and_resumed_equals_uninterrupted']
 
 # %% ../nbs/98_safety.ipynb #c397d51e
 import os, signal, subprocess, sys, tempfile, textwrap
@@ -191,6 +192,9 @@ TRAIN_BAD = [   # (arguments, what the message must say)
     (['--dataset', 'imagenet'], "unknown dataset 'imagenet'"),
     (['--resume'], '--resume given but'),
     (['--lr', '-1', '--bs', '0', '--gan_mode', 'x'], 'bad training options:'),   # all of them at once
+    (['--allow_changes', 'lr'], '--allow_changes applies to --resume only'),
+    (['--dataset', '/nonexistent/folder'], "dataset folder '/nonexistent/folder' not found"),
+    (['--bs', '1000'], 'bs'),   # larger than the training split: refused before T_s is trained
 ]
 
 @pytest.mark.parametrize('args,says', TRAIN_BAD, ids=[' '.join(a) for a, _ in TRAIN_BAD])
@@ -201,6 +205,17 @@ def test_train_refuses_bad_option(args, says, tmp_path, capsys):
     assert says in err, err
     assert not out.exists()            # no empty output folder left behind
     assert 'Traceback' not in err      # one or two lines, no traceback
+
+def test_trust_never_applies_to_a_file_you_did_not_name(tmp_path, capsys):
+    "--trust opens the files named on the command line; a T_s.pth left in the output folder is still refused."
+    marker = tmp_path/'payload_ran'
+    _evil(tmp_path/'T_s.pth', marker)
+    code, err = _cli(capsys, semseg_gan_train, '--out', tmp_path, '--trust', '--quiet', '--epochs', '1', '--epochs_decay', '0')
+    assert code == 2 and 'left in the output folder' in err and not marker.exists(), err
+
+def test_train_refuses_empty_out(capsys):
+    code, err = _cli(capsys, semseg_gan_train, '--out', '')
+    assert code == 2 and '--out is empty' in err
 
 def test_train_refuses_to_overwrite_a_run(tmp_path, capsys):
     (tmp_path/'checkpoint.pth').write_bytes(b'x')
@@ -213,7 +228,7 @@ def test_train_refuses_a_T_s_of_another_run(tmp_path, capsys):
                    dict(arch='unet', arch_kwargs=dict(width=8, depth=2), n_classes=12, dataset=sample_facades().name,
                         preset='tiny', epochs=3, seed=0), tmp_path/'T_s.pth')
     code, err = _cli(capsys, semseg_gan_train, '--out', tmp_path, '--T_s_epochs', '40', '--quiet')
-    assert code == 2 and 'was not trained for this run' in err and "'epochs': 3" in err
+    assert code == 2 and 'was not trained for this run' in err and 'epochs: 3 (now 40)' in err
 
 def test_debug_shows_the_traceback(tmp_path):
     r = subprocess.run([sys.executable, '-c', 'import sys; from semseg_gan.cli import train_main; sys.argv[0] = "semseg_gan_train"; train_main()',
@@ -247,6 +262,7 @@ GENERATE_BAD = {   # name: (arguments made from tmp_path, what the message must 
     'ids above K': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t, np.full((64, 64), 12, np.uint8)), t/'out'], 'class ids [12]'),
     'ids below 0 after offset': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t, np.zeros((64, 64), np.uint8)), t/'out', '--label_offset', '-1'], 'class ids [-1]'),
     'rgb map as ids': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t, np.zeros((64, 64, 3), np.uint8)), t/'out'], 'use --label_format color'),
+    'output into the labels folder': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t), t/'labels'], 'the output folder is the labels folder'),
     'broken png': (lambda t: [_tiny_G_file(t/'G.pth'), (_labels(t)/'b.png').write_bytes(b'\x89PNG garbage') and t/'labels', t/'out'], 'is not a readable PNG'),
 }
 
@@ -256,6 +272,13 @@ def test_generate_refuses(case, tmp_path, capsys):
     code, err = _cli(capsys, semseg_gan_generate, *make(tmp_path))
     assert code == 2 and says in err, err
     assert not (tmp_path/'out').exists()
+
+def test_generate_does_not_overwrite_silently(tmp_path, capsys):
+    (tmp_path/'out').mkdir(); (tmp_path/'out'/'a.png').write_bytes(b'my earlier image')
+    code, err = _cli(capsys, semseg_gan_generate, _tiny_G_file(tmp_path/'G.pth'), _labels(tmp_path), tmp_path/'out')
+    assert code == 2 and 'pass --overwrite' in err and (tmp_path/'out'/'a.png').read_bytes() == b'my earlier image'
+    code, err = _cli(capsys, semseg_gan_generate, tmp_path/'G.pth', tmp_path/'labels', tmp_path/'out', '--overwrite')
+    assert code == 0 and (tmp_path/'out'/'a.png').read_bytes().startswith(b'\x89PNG')
 
 def test_generate_output_under_a_file(tmp_path, capsys):
     (tmp_path/'a_file').write_text('x')
