@@ -245,18 +245,21 @@ def pose_net_pckh(net, dl, images='target') -> float:
     return hits / max(n, 1)
 
 # %% ../nbs/09_pose.ipynb #572c8cbb
-def ssim(a:torch.Tensor, b:torch.Tensor, # images (B, 3, H, W) in [-1, 1]
-         window:int=11, sigma:float=1.5) -> torch.Tensor: # (B,) SSIM per image
-    "Structural similarity, Gaussian window, on [0, 1] images."
-    a, b = (a.as_subclass(torch.Tensor).float() + 1) / 2, (b.as_subclass(torch.Tensor).float() + 1) / 2
-    g = torch.exp(-(torch.arange(window) - window // 2).float() ** 2 / (2 * sigma ** 2)); g = g / g.sum()
-    w = (g[:, None] * g[None]).expand(a.shape[1], 1, window, window).contiguous()
-    f = lambda x: F.conv2d(x, w, padding=window // 2, groups=a.shape[1])
+def ssim(a:torch.Tensor, b:torch.Tensor, # images (B, C, H, W) in [-1, 1], H and W at least `window`
+         window:int=11, sigma:float=1.5) -> torch.Tensor: # (B,) mean SSIM per image
+    "SSIM of Wang et al. 2004 on [0, 1] images: Gaussian window, mean over the valid interior, per channel, then over channels."
+    a, b = (a.as_subclass(torch.Tensor).double() + 1) / 2, (b.as_subclass(torch.Tensor).double() + 1) / 2
+    C, H, W = a.shape[-3:]
+    if H < window or W < window:
+        raise ValueError(f"ssim: the images are {H}×{W}, smaller than the {window}×{window} window; compare larger images or pass a smaller odd `window`.")
+    g = torch.exp(-(torch.arange(window, dtype=torch.float64) - window // 2) ** 2 / (2 * sigma ** 2)); g = g / g.sum()
+    w = (g[:, None] * g[None]).expand(C, 1, window, window).contiguous().to(a.device)
+    f = lambda x: F.conv2d(x, w, groups=C)   # no padding: only the windows that lie wholly inside the image
     mu_a, mu_b = f(a), f(b)
-    va, vb, cov = f(a * a) - mu_a ** 2, f(b * b) - mu_b ** 2, f(a * b) - mu_a * mu_b
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
-    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (va + vb + c2))
-    return s.mean(dim=(1, 2, 3))
+    var_a, var_b, cov_ab = f(a * a) - mu_a ** 2, f(b * b) - mu_b ** 2, f(a * b) - mu_a * mu_b
+    C1, C2 = (0.01 * 1) ** 2, (0.03 * 1) ** 2   # K1 L, K2 L with the data range L = 1
+    ssim_map = ((2 * mu_a * mu_b + C1) * (2 * cov_ab + C2)) / ((mu_a ** 2 + mu_b ** 2 + C1) * (var_a + var_b + C2))
+    return ssim_map.mean(dim=(2, 3)).mean(1).float()   # per channel over the interior, then over the channels
 
 def body_mask(kp:np.ndarray, size, scale=(1., 1.)) -> torch.Tensor: # (H, W) in {0, 1}
     "A mask of the person from its keypoints: thick limbs and joint disks."
@@ -265,8 +268,9 @@ def body_mask(kp:np.ndarray, size, scale=(1., 1.)) -> torch.Tensor: # (H, W) in 
     m = torch.from_numpy((sk.sum(-1) > 0).astype(np.float32))
     return (F.max_pool2d(m[None, None], 5, 1, 2)[0, 0] > 0).float()
 
-def mask_ssim(a, b, masks:torch.Tensor) -> torch.Tensor:
-    "SSIM of the two images with everything outside the person's mask set to black (-1)."
+def mask_ssim(a, b, # images (B, C, H, W) in [-1, 1]
+              masks:torch.Tensor) -> torch.Tensor: # (B,) SSIM of the masked images
+    "SSIM (same definition and border rule as `ssim`) of the two images with everything outside the person's mask set to black (-1)."
     m = masks[:, None].to(a.device)
     return ssim(a * m + (m - 1), b * m + (m - 1))
 

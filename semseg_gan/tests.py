@@ -182,6 +182,9 @@ def test_pose_heatmaps_pairs_ssim():
     assert identity_pairs(names, names) == [('0001_a', '0001_b'), ('0001_b', '0001_a')]
     img = torch.rand(1, 3, 32, 16) * 2 - 1
     assert abs(ssim(img, img).item() - 1) < 1e-5 and ssim(img, -img).item() < 0.5
+    flat_a, flat_b = torch.zeros(1, 3, 32, 16), torch.full((1, 3, 32, 16), 0.5)   # flat 0.5 and 0.75 on [0, 1]: only the luminance term
+    C1 = 0.01 ** 2   # every scored window is inside the image; zero padding (the old rule) lowered it near the border
+    assert abs(ssim(flat_a, flat_b).item() - (2 * .5 * .75 + C1) / (.5 ** 2 + .75 ** 2 + C1)) < 1e-6
     t = torch.tensor([[[10, 10], [30, 10]] + [[-1, -1]] * 16]); assert pckh(t, t) == 1.0
     with tempfile.TemporaryDirectory() as d:
         (Path(d)/'x.csv').write_text('name:keypoints_y:keypoints_x\nbad: [1]: [2]\n')
