@@ -4,18 +4,23 @@
 
 # %% ../nbs/12_controlled_benchmark.ipynb #6e8c6754
 from __future__ import annotations
-import hashlib, json, os, shutil, tempfile, time
+import hashlib, json, os, shutil, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image
+import torch
+import torch.nn.functional as F
+from fastai.callback.core import Callback
 from .core import *
 from .data import SemanticPairs, paired_folder
 
 # %% auto #0
 __all__ = ['BENCH_CLASSES', 'SKY', 'WALL', 'WINDOW', 'DOOR', 'CORNICE', 'SILL', 'BALCONY', 'SHOP', 'DECO', 'SIGN',
-           'BENCH_PALETTE', 'BENCH_RARE', 'BENCH_PRESENCE', 'BENCH_VERSION', 'BENCH_RULES', 'BENCH_E', 'bench_layout',
-           'bench_paint', 'bench_facade', 'bench_cache_dir', 'make_bench_facades', 'bench_facades', 'bench_class_stats',
-           'coarse_grid_iou', 'bench_evaluator']
+           'BENCH_PALETTE', 'BENCH_RARE', 'BENCH_PRESENCE', 'BENCH_VERSION', 'BENCH_RULES', 'BENCH_E', 'BENCH_SETTINGS',
+           'BENCH_RUN', 'BENCH_T_S', 'bench_layout', 'bench_paint', 'bench_facade', 'bench_cache_dir',
+           'make_bench_facades', 'bench_facades', 'bench_class_stats', 'coarse_grid_iou', 'bench_evaluator', 'd_grid',
+           'nearest_drop_rate', 'iou_counts', 'iou_from_counts', 'bench_T_s', 'ValCurve', 'bench_run', 'bench_worker',
+           'bench_grid', 'bench_results', 'bench_compare', 'bench_scores']
 
 # %% ../nbs/12_controlled_benchmark.ipynb #414f2bf8
 BENCH_CLASSES = ['sky', 'wall', 'window', 'door', 'cornice', 'sill', 'balcony', 'shop', 'deco', 'sign']
@@ -201,6 +206,8 @@ def coarse_grid_iou(data:SemanticPairs, # a data set of class-id maps
 # %% ../nbs/12_controlled_benchmark.ipynb #3b548988
 BENCH_E = dict(arch='unet', preset='tiny', epochs=20, seed=1, arch_kwargs=dict(width=16, depth=3))  # the benchmark's E
 
+def _data_tag(data) -> str: return hashlib.sha256(data.name.encode()).hexdigest()[:8]   # one file per data set
+
 def bench_evaluator(data:SemanticPairs, # the benchmark set (its train split's real images)
                     retrain:bool=False, # train again even when a saved one with these settings exists
                     quiet:bool=True, **settings, # override `BENCH_E`
@@ -209,7 +216,7 @@ def bench_evaluator(data:SemanticPairs, # the benchmark set (its train split's r
     from semseg_gan.semantic_loss import train_segmenter, save_segmenter, load_segmenter, models_dir
     cfg = {**BENCH_E, **settings}
     kw = '_'.join(f'{k}{v}' for k, v in cfg['arch_kwargs'].items())
-    path = models_dir()/f"benchmark_v{BENCH_VERSION}_E_{cfg['arch']}_{kw}_{cfg['preset']}_e{cfg['epochs']}_s{cfg['seed']}.pth"
+    path = models_dir()/f"benchmark_v{BENCH_VERSION}_E_{cfg['arch']}_{kw}_{cfg['preset']}_e{cfg['epochs']}_s{cfg['seed']}_{_data_tag(data)}.pth"
     if path.exists() and not retrain:
         E, rec = load_segmenter(path)
         if rec['dataset'] == data.name: return E, rec
@@ -217,3 +224,238 @@ def bench_evaluator(data:SemanticPairs, # the benchmark set (its train split's r
                              quiet=quiet, **cfg['arch_kwargs'])
     save_segmenter(E, rec, path)
     return E, rec
+
+# %% ../nbs/12_controlled_benchmark.ipynb #cb8ef799
+def d_grid(size:int, n_layers:int=3) -> tuple:
+    "The output grid of pix2pix's PatchGAN on a `size` × `size` image."
+    from semseg_gan.models import PatchDiscriminator
+    with torch.no_grad(): return tuple(PatchDiscriminator(3, 8, n_layers)(torch.zeros(1, 3, size, size)).shape[-2:])
+
+def nearest_drop_rate(data:SemanticPairs, # any data set of class-id maps
+                      size:int, # the preset's image side (the maps are resized to it, nearest, as for training)
+                      split:str='train', n_layers:int=3) -> 'pd.DataFrame':
+    "Per class: of the images that contain it, the % where nearest resizing to D's grid leaves it no cell (zero weight); 'area' drops none."
+    import pandas as pd
+    grid, K = d_grid(size, n_layers), data.n_classes
+    has, dropped = np.zeros(K), np.zeros(K)
+    for _, lbl in data.subset(split):
+        l = torch.from_numpy(data.read_label(lbl)).long()[None, None].float()
+        l = F.interpolate(l, size=(size, size), mode='nearest')[0, 0].long()
+        s = F.one_hot(l.clamp(max=K - 1), K).permute(2, 0, 1)[None].float() * (l != IGNORE_INDEX)[None, None]
+        here = s.sum((2, 3))[0] > 0
+        on_grid = F.interpolate(s, size=grid, mode='nearest').sum((2, 3))[0] > 0
+        has += here.numpy(); dropped += (here & ~on_grid).numpy()
+    return pd.DataFrame({f'dropped by nearest, {size}px → {grid[0]}×{grid[1]} (%)': 100 * dropped / np.maximum(has, 1),
+                         'images with it': has.astype(int)}, index=list(data.classes))
+
+# %% ../nbs/12_controlled_benchmark.ipynb #20988b57
+# name: (variant, options). Every semantic setting uses weight_mode='area' unless its name says otherwise.
+BENCH_SETTINGS = {
+    'pix2pix':            ('pix2pix', {}),
+    'semdisc_b0.05':      ('semdisc', dict(class_weight=0.05, weight_mode='area')),
+    'semdisc_b1':         ('semdisc', dict(class_weight=1.0, weight_mode='area')),
+    'semdisc_b5':         ('semdisc', dict(class_weight=5.0, weight_mode='area')),
+    'balanced':           ('pix2pix', dict(balanced_patch=True, weight_mode='area')),
+    'semdisc_b1_nearest': ('semdisc', dict(class_weight=1.0, weight_mode='nearest')),
+    'semloss':            ('semloss', {}),
+}
+BENCH_RUN = dict(preset='tiny', bs=4, ngf=32, ndf=32, epochs=10, epochs_decay=10)   # one run's budget
+BENCH_T_S = dict(arch='unet', preset='tiny', epochs=20, seed=0, arch_kwargs=dict(width=32, depth=4))   # T_s for 'semloss'
+
+def iou_counts(E, images:torch.Tensor, labels:torch.Tensor, K:int, bs:int=16) -> tuple:
+    "Per image and class, the pixels of E's prediction ∩ truth and of their union: two int arrays `(N, K)`."
+    I, U = [], []
+    with torch.no_grad():
+        for i in range(0, len(images), bs):
+            p = F.one_hot(E(images[i:i + bs]).argmax(1), K).bool()
+            t = F.one_hot(labels[i:i + bs].long(), K).bool()
+            I.append((p & t).sum((1, 2))); U.append((p | t).sum((1, 2)))
+    return torch.cat(I).numpy(), torch.cat(U).numpy()
+
+def iou_from_counts(I:np.ndarray, U:np.ndarray) -> np.ndarray:
+    "Per-class IoU of the images whose counts are given (summed over images; nan for a class nowhere)."
+    u = U.sum(0)
+    return np.where(u > 0, I.sum(0) / np.maximum(u, 1), np.nan)
+
+# %% ../nbs/12_controlled_benchmark.ipynb #a7a53b46
+def bench_T_s(data:SemanticPairs, retrain:bool=False, quiet:bool=True):
+    "T_s of the 'semloss' setting: a wider, deeper SegUNet than E, another seed (`BENCH_T_S`), trained once and kept."
+    from semseg_gan.semantic_loss import train_segmenter, save_segmenter, load_segmenter, models_dir
+    c = BENCH_T_S
+    path = models_dir()/f"benchmark_v{BENCH_VERSION}_T_s_unet_width{c['arch_kwargs']['width']}_{c['preset']}_e{c['epochs']}_s{c['seed']}_{_data_tag(data)}.pth"
+    if path.exists() and not retrain:
+        T, rec = load_segmenter(path)
+        if rec['dataset'] == data.name: return T, rec
+    T, rec = train_segmenter(data, c['arch'], preset=c['preset'], epochs=c['epochs'], bs=8, seed=c['seed'], quiet=quiet, **c['arch_kwargs'])
+    save_segmenter(T, rec, path)
+    return T, rec
+
+class ValCurve(Callback):
+    "After each epoch: E's per-class IoU on G's images of the validation maps, kept in `curve.json` in the run folder."
+    order = 90
+    def __init__(self, E, s, y_labels, K): self.E, self.s, self.t, self.K = E, s, y_labels, K
+    def before_fit(self):
+        f = self.learn.path/'curve.json'
+        self.rows = [r for r in (json.loads(f.read_text()) if f.exists() else []) if r['epoch'] < getattr(self.learn, 'resume_epoch', 0)]
+    def after_epoch(self):
+        from semseg_gan.gan import _replaying, generate
+        if _replaying(self): return
+        I, U = iou_counts(self.E, generate(self.learn.model.G, self.s), self.t, self.K)
+        self.rows.append(dict(epoch=self.epoch, per_class_iou=[None if np.isnan(v) else round(float(v), 4) for v in iou_from_counts(I, U)]))
+        atomic_write(self.learn.path/'curve.json', lambda f: f.write(json.dumps(self.rows).encode()))
+
+def _bench_git() -> str|None:
+    "The commit of the library that runs, and whether its files differ from it."
+    import subprocess, semseg_gan
+    root = Path(semseg_gan.__file__).resolve().parent.parent
+    try:
+        c = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--', 'semseg_gan'], cwd=root, capture_output=True, text=True).stdout.strip()
+        return (c + ('+uncommitted library changes' if dirty else '')) if c else None
+    except OSError: return None
+
+def bench_run(setting:str, # a key of `BENCH_SETTINGS`
+              seed:int, # seeds G's and D's weights and the data order (the same across settings: paired)
+              runs:str|Path, # run folders (checkpoints; not committed)
+              results:str|Path, # where the result `<setting>_seed<seed>.json` is written (small; committed)
+              bench_set:dict|None=None, # arguments of `bench_facades` (default: the benchmark's 600 pairs)
+              **budget, # override `BENCH_RUN`
+             ) -> dict:
+    "Train one setting with one seed (resuming its checkpoint if there is one), score it with E, write its result."
+    from semseg_gan.data import semantic_dls
+    from semseg_gan.gan import semseg_gan_learner, generate, TEST_MODES
+    from semseg_gan.ablation import test_set
+    variant, opts = BENCH_SETTINGS[setting]
+    cfg = {**BENCH_RUN, **budget}
+    out = Path(results)/f'{setting}_seed{seed}.json'
+    if out.exists(): return json.loads(out.read_text())
+    data = bench_facades(**(bench_set or {}))
+    E, E_rec = bench_evaluator(data)
+    T_s = bench_T_s(data)[0] if variant in ('semloss', 'full') else None
+    run = Path(runs)/f'{setting}_seed{seed}'
+    ck = run/'checkpoint.pth'
+    s_val, y_val = test_set(data, cfg['preset'], 'val')
+    set_seed(seed)
+    dls = semantic_dls(data, cfg['preset'], bs=cfg['bs'], seed=seed)
+    learn = semseg_gan_learner(dls, variant, T_s=T_s, path=run, ngf=cfg['ngf'], ndf=cfg['ndf'], batch_log=False, **opts)
+    t0 = time.time()
+    with learn.no_bar(), learn.no_logging():
+        learn.fit_pix2pix(cfg['epochs'], cfg['epochs_decay'], resume=ck if ck.exists() else None,
+                          cbs=[ValCurve(E, s_val, labels_from_one_hot(s_val), data.n_classes)])
+    G = learn.model.G
+    s_t, y_t = test_set(data, cfg['preset'])
+    lab = labels_from_one_hot(s_t)
+    res = dict(setting=setting, seed=seed, variant=variant, options=opts, **cfg, dataset=data.name, bench_set=bench_set or {}, classes=list(data.classes),
+               git=_bench_git(), E=dict(BENCH_E), torch_threads=torch.get_num_threads(),
+               minutes_this_session=round((time.time() - t0) / 60, 1), resumed=ck.exists() and learn.resume_epoch > 0,
+               curve=json.loads((run/'curve.json').read_text()), test={})
+    for mode in TEST_MODES:
+        set_seed(seed)   # 'train' mode uses dropout: the same draws for every setting
+        I, U = iou_counts(E, generate(G, s_t, mode=mode), lab, data.n_classes)
+        res['test'][mode] = dict(per_class_iou=[None if np.isnan(v) else float(v) for v in iou_from_counts(I, U)],
+                                 inter=I.tolist(), union=U.tolist())
+    I, U = iou_counts(E, y_t, lab, data.n_classes)
+    res['real'] = dict(per_class_iou=[None if np.isnan(v) else float(v) for v in iou_from_counts(I, U)])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(out, lambda f: f.write(json.dumps(res).encode()))
+    return res
+
+# %% ../nbs/12_controlled_benchmark.ipynb #88bc0d7d
+def _fmt(v): return 'n/a' if v is None else f'{v:.3f}'   # a class absent from the test images has no IoU
+
+def bench_worker(settings, seeds, runs, results, threads:int=1, bench_set:dict|None=None, **budget):
+    "Take the grid's runs in order, seed by seed, skipping those done or held by another worker; one line per finished run."
+    torch.set_num_threads(threads)
+    for seed in seeds:
+        for st in settings:
+            if (Path(results)/f'{st}_seed{seed}.json').exists(): continue
+            try: lock = RunFolderLock(Path(runs)/f'{st}_seed{seed}').__enter__()
+            except RuntimeError: continue            # another worker has it
+            try:
+                t0 = time.time(); r = bench_run(st, seed, runs, results, bench_set, **budget)
+                print(f"{st} seed {seed}: rare-class IoU " + ", ".join(f"{c} {_fmt(r['test']['eval']['per_class_iou'][BENCH_CLASSES.index(c)])}"
+                      for c in BENCH_RARE) + f" ({(time.time() - t0) / 60:.1f} min)", flush=True)
+            finally: lock.__exit__(None, None, None)
+
+def bench_grid(settings=tuple(BENCH_SETTINGS), seeds=tuple(range(5)),
+               runs='runs/bench', # run folders: checkpoints (resumable), never committed
+               results='nbs/results/bench', # one small JSON per finished run: commit each as it lands
+               workers:int=2, threads:int=1, # processes, and PyTorch threads each
+               bench_set:dict|None=None, # arguments of `bench_facades` (default: the benchmark's 600 pairs)
+               **budget, # override `BENCH_RUN` (a test uses a tiny budget)
+              ):
+    "Run every (setting, seed) not yet in `results`, in `workers` processes; resumes runs and epochs after a stop."
+    import subprocess, sys
+    bad = [s for s in settings if s not in BENCH_SETTINGS]
+    if bad: raise ValueError(f"unknown setting(s) {bad}: choose from {list(BENCH_SETTINGS)}")
+    data = bench_facades(**(bench_set or {})); bench_evaluator(data)    # made once, here, before the workers need them
+    args = f"{tuple(settings)!r}, {tuple(seeds)!r}, {str(runs)!r}, {str(results)!r}, threads={threads}, bench_set={bench_set!r}, **{budget!r}"
+    env = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads)}
+    procs = [subprocess.Popen([sys.executable, '-c', f"from semseg_gan.benchmark import bench_worker; bench_worker({args})"], env=env)
+             for _ in range(workers)]
+    codes = [p.wait() for p in procs]
+    if any(codes): raise RuntimeError(f"a benchmark worker failed (exit statuses {codes}); its message is above. "
+                                      "Finished runs are kept: run bench_grid again to continue.")
+    return bench_results(results)
+
+def bench_results(results='nbs/results/bench') -> dict:
+    "Every finished run in `results`: {(setting, seed): result}."
+    return {(r['setting'], r['seed']): r for r in (json.loads(f.read_text()) for f in sorted(Path(results).glob('*_seed*.json')))}
+
+# %% ../nbs/12_controlled_benchmark.ipynb #580a742c
+def _boot_iou(I, U, si, ii):
+    "Mean over the sampled seeds of the per-class IoU over the sampled images: I, U `(S, N, K)`."
+    i, u = I[si][:, ii].sum(1), U[si][:, ii].sum(1)
+    with warnings.catch_warnings():   # a class absent from every sampled image has no IoU (nan), not a warning
+        warnings.simplefilter('ignore', RuntimeWarning)
+        return np.nanmean(np.where(u > 0, i / np.maximum(u, 1), np.nan), 0)
+
+def bench_compare(res:dict, # from `bench_results`
+                  setting:str, base:str='pix2pix', mode:str='eval', # test-time mode of G
+                  n_boot:int=2000, seed:int=0):
+    "Per class (and the mean): setting − base in E's IoU on the test images, paired by seed; 95 % bootstrap CI over seeds and images; verdict."
+    with warnings.catch_warnings():   # classes absent from the sampled images give nan, not warnings
+        warnings.simplefilter('ignore', RuntimeWarning)
+        return _compare(res, setting, base, mode, n_boot, seed)
+
+def _compare(res, setting, base, mode, n_boot, seed):
+    import pandas as pd
+    seeds = sorted(s for (st, s) in res if st == setting and (base, s) in res)
+    if not seeds: raise ValueError(f"no seed finished for both {setting!r} and {base!r}")
+    classes = res[(base, seeds[0])]['classes']
+    A = [np.array([res[(st, s)]['test'][mode][k] for s in seeds]) for st in (setting, base) for k in ('inter', 'union')]
+    IA, UA, IB, UB = A                                                   # (S, N, K) each
+    S, N, _ = IA.shape
+    full = lambda I, U: _boot_iou(I, U, np.arange(len(I)), np.arange(N))
+    diff = full(IA, UA) - full(IB, UB)
+    per_seed = np.array([full(IA[[j]], UA[[j]]) - full(IB[[j]], UB[[j]]) for j in range(S)])   # (S, K)
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot):
+        si, ii = rng.integers(0, S, S), rng.integers(0, N, N)
+        a, b = _boot_iou(IA, UA, si, ii), _boot_iou(IB, UB, si, ii)
+        boots.append(np.append(a - b, np.nanmean(a) - np.nanmean(b)))
+    boots = np.array(boots)
+    lo, hi = np.nanpercentile(boots, 2.5, 0), np.nanpercentile(boots, 97.5, 0)
+    se = np.nanstd(boots, 0)
+    d = np.append(diff, np.nanmean(full(IA, UA)) - np.nanmean(full(IB, UB)))
+    verdict = np.where(lo > 0, 'helps', np.where(hi < 0, 'hurts', 'inconclusive'))
+    t = pd.DataFrame({'difference': d, 'CI low': lo, 'CI high': hi, 'verdict': verdict,
+                      'detectable (80 % power)': 2.8 * se,
+                      'per seed': [list(np.round(per_seed[:, k], 3)) for k in range(len(classes))] + [list(np.round(np.nanmean(per_seed, 1), 3))]},
+                     index=list(classes) + ['mean IoU'])
+    t.attrs.update(setting=setting, base=base, seeds=seeds, mode=mode)
+    return t
+
+def bench_scores(res:dict, mode:str='eval'):
+    "E's per-class IoU on each setting's test images: mean over seeds, and the number of seeds; the real images' ceiling last."
+    import pandas as pd
+    rows, n = {}, {}
+    for (st, s), r in sorted(res.items(), key=lambda kv: (list(BENCH_SETTINGS).index(kv[0][0]) if kv[0][0] in BENCH_SETTINGS else 99, kv[0][1])):
+        rows.setdefault(st, []).append(np.array(r['test'][mode]['per_class_iou'], float))
+    any_r = next(iter(res.values()))
+    t = pd.DataFrame({st: np.nanmean(v, 0) for st, v in rows.items()}, index=any_r['classes']).T
+    t['mean IoU'] = t.mean(1); t['seeds'] = [len(rows[st]) for st in t.index]
+    real = np.array(any_r['real']['per_class_iou'], float)
+    t.loc['real photos (ceiling)'] = list(real) + [np.nanmean(real), np.nan]
+    return t

@@ -124,7 +124,7 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
                      checkpoint_every:int=None, # also keep a copy of the checkpoint every N epochs
                      lr:float=2e-4, # Adam's learning rate, for G and D
                      gan_mode:str='vanilla', # vanilla | lsgan | hinge
-                     beta:float=0.05, # total weight of the semantic D's class terms
+                     class_weight:float=0.05, # total weight of the semantic D's class terms
                      weight_mode:str='nearest', # how s is resized to D's grid: nearest | area
                      ngf:int=64, # G's width
                      ndf:int=64, # D's width
@@ -135,7 +135,7 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
                      debug:bool=False, # on an error, show the full traceback
                     ):
     "Train a semantic image synthesis GAN (one variant of the ablation) and export its generator."
-    check_train_options(variant, lr, gan_mode, beta, weight_mode, None, ngf, ndf, 3, 'batch', precision, checkpoint_every,
+    check_train_options(variant, lr, gan_mode, class_weight, weight_mode, None, ngf, ndf, 3, 'batch', precision, checkpoint_every,
                         epochs, epochs_decay, bs, seed)   # every option, before any work
     preset_sizes(preset)   # an unknown preset fails here
     if not str(out).strip(): raise ValueError("--out is empty: name the folder the run should write to.")
@@ -160,7 +160,7 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
                                              bs=min(8, len(data.subset('train'))))
                 save_segmenter(model, rec, T)
         set_seed(seed)   # the same weights whether T_s was just trained or reused
-        learn = semseg_gan_learner(dls, variant, T_s=T, lr=lr, gan_mode=gan_mode, beta=beta, weight_mode=weight_mode, ngf=ngf, ndf=ndf,
+        learn = semseg_gan_learner(dls, variant, T_s=T, lr=lr, gan_mode=gan_mode, class_weight=class_weight, weight_mode=weight_mode, ngf=ngf, ndf=ndf,
                                    path=out, checkpoint_every=checkpoint_every, precision=precision, trust=trust and bool(T_s))
         learn.config['seed'] = seed   # a resume with another seed would use another split: refused
         t0 = time.time()

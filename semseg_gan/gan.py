@@ -20,15 +20,15 @@ from fastai.callback.schedule import ParamScheduler, SchedNo, SchedLin, combine_
 from fastai.optimizer import OptimWrapper
 from .data import SemanticDataLoaders, show_pairs
 from .models import UnetGenerator, PatchDiscriminator, n_down_for
-from .semantic_discriminator import SemanticPatchDiscriminator, semantic_weights, adversarial_loss, aux_losses, GAN_MODES
+from .semantic_discriminator import SemanticPatchDiscriminator, semantic_weights, balanced_patch_weights, adversarial_loss, aux_losses, GAN_MODES
 from .semantic_loss import SemanticPerceptualLoss, load_segmenter
 
 # %% auto #0
-__all__ = ['VARIANTS', 'WEIGHT_MODES', 'PRECISIONS', 'NORMS', 'LOSS_PARTS', 'check_train_options', 'CGAN', 'generator_params',
-           'CGANLoss', 'CGANTrainer', 'TrainingDiverged', 'check_finite_grads', 'check_finite_weights',
-           'DivergenceGuard', 'LossPart', 'BatchLog', 'GANCheckpoint', 'History', 'save_checkpoint', 'load_checkpoint',
-           'pix2pix_adam', 'fingerprint', 'semseg_gan_learner', 'config_changes', 'generate', 'export_generator',
-           'load_generator']
+__all__ = ['VARIANTS', 'WEIGHT_MODES', 'PRECISIONS', 'NORMS', 'LOSS_PARTS', 'TEST_MODES', 'check_train_options', 'CGAN',
+           'generator_params', 'CGANLoss', 'CGANTrainer', 'TrainingDiverged', 'check_finite_grads',
+           'check_finite_weights', 'DivergenceGuard', 'LossPart', 'BatchLog', 'GANCheckpoint', 'History',
+           'save_checkpoint', 'load_checkpoint', 'pix2pix_adam', 'fingerprint', 'semseg_gan_learner', 'config_changes',
+           'generate', 'export_generator', 'load_generator']
 
 # %% ../nbs/05_gan.ipynb #d7c3cfd2
 VARIANTS = {  # name: (semantic discriminator?, reconstruction term, its weight λ)
@@ -48,10 +48,11 @@ WEIGHT_MODES, PRECISIONS, NORMS = ('nearest', 'area'), ('fp32', 'bf16'), ('batch
 
 def _number(x) -> bool: return isinstance(x, (int, float)) and not isinstance(x, bool)
 
-def check_train_options(variant:str='full', lr:float=2e-4, gan_mode:str='vanilla', beta:float=0.05, weight_mode:str='nearest',
+def check_train_options(variant:str='full', lr:float=2e-4, gan_mode:str='vanilla', class_weight:float=0.05, weight_mode:str='nearest',
                         lambda_rec:float|None=None, ngf:int=64, ndf:int=64, n_layers:int=3, norm:str='batch',
                         precision:str='fp32', checkpoint_every:int|None=None, epochs:int|None=None,
-                        epochs_decay:int|None=None, bs:int|None=None, seed:int|None=None, explode:float|None=1e3):
+                        epochs_decay:int|None=None, bs:int|None=None, seed:int|None=None, explode:float|None=1e3,
+                        balanced_patch:bool=False):
     "Raise one ValueError that names every bad training option and what it accepts (options left at None are not checked)."
     bad = []
     def need(ok, msg):
@@ -64,7 +65,7 @@ def check_train_options(variant:str='full', lr:float=2e-4, gan_mode:str='vanilla
     need(variant in VARIANTS, f"variant={variant!r}: must be one of {list(VARIANTS)}")
     finite('lr', lr, 0, strict=True)
     need(gan_mode in GAN_MODES, f"gan_mode={gan_mode!r}: must be one of {list(GAN_MODES)}")
-    finite('beta', beta, 0)
+    finite('class_weight', class_weight, 0)
     need(weight_mode in WEIGHT_MODES, f"weight_mode={weight_mode!r}: must be one of {list(WEIGHT_MODES)}")
     if lambda_rec is not None: finite('lambda_rec', lambda_rec, 0)
     positive_int('ngf', ngf); positive_int('ndf', ndf); positive_int('n_layers', n_layers)
@@ -79,6 +80,10 @@ def check_train_options(variant:str='full', lr:float=2e-4, gan_mode:str='vanilla
     if seed is not None: need(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**32,
                               f"seed={seed!r}: must be an integer in 0 .. 2**32-1")
     if explode is not None: finite('explode', explode, 1, strict=True)
+    need(isinstance(balanced_patch, bool), f"balanced_patch={balanced_patch!r}: must be True or False")
+    if balanced_patch is True and VARIANTS.get(variant, {}).get('semantic_d'): bad.append(
+        f"balanced_patch=True with variant={variant!r}: it weights the one-map PatchGAN of 'pix2pix' or 'semloss'; "
+        "the semantic D weights its classes itself")
     if bad: raise ValueError("bad training option" + ("s" if len(bad) > 1 else "") + ":\n  " + "\n  ".join(bad)
                              + "\nNothing was trained or written.")
 
@@ -100,18 +105,22 @@ class CGANLoss(nn.Module):
                  lambda_rec:float=100., # λ
                  L_s:nn.Module|None=None, # a SemanticPerceptualLoss, for rec='semantic'
                  gan_mode:str='vanilla', # 'vanilla' | 'lsgan' | 'hinge'
-                 beta:float=0.05, # total weight of the class terms
+                 class_weight:float=0.05, # total weight of the class terms
                  weight_mode:str='nearest', # resizing of s to D's grid
                  condition_d:bool=True, # D sees cat(s, x)
                  aux_weight:float=1.0, # weight of the auxiliary heads' losses (when D has them)
+                 balanced_patch:bool=False, # a one-map D: weight its locations so every class present has equal total weight
+                 n_classes:int|None=None, # K: s's channels among D's condition (default: D's n_classes, else all)
                 ):
         super().__init__()
         if rec == 'semantic' and L_s is None: raise ValueError("rec='semantic' needs L_s, a SemanticPerceptualLoss around a trained T_s.")
         if rec not in ('l1', 'semantic'): raise ValueError(f"rec must be 'l1' or 'semantic', got {rec!r}")
         self.D, self.semantic_d, self.rec, self.lambda_rec, self.L_s = D, semantic_d, rec, lambda_rec, L_s
-        self.gan_mode, self.beta, self.weight_mode, self.condition_d, self.aux_weight = gan_mode, beta, weight_mode, condition_d, aux_weight
+        self.gan_mode, self.class_weight, self.weight_mode, self.condition_d, self.aux_weight = gan_mode, class_weight, weight_mode, condition_d, aux_weight
         self.has_aux = getattr(D, 'seg', None) is not None or getattr(D, 'rec', None) is not None
-        self.n_sem = getattr(D, 'n_classes', None)   # the condition's first n_sem channels are the semantic map s
+        self.n_sem = getattr(D, 'n_classes', None) or n_classes   # the condition's first n_sem channels are the semantic map s
+        self.balanced_patch = balanced_patch
+        if balanced_patch and semantic_d: raise ValueError("balanced_patch is for a one-map PatchGAN; the semantic D weights its classes itself.")
         self.s, self.last = None, {}
 
     def judge(self, x):
@@ -120,7 +129,9 @@ class CGANLoss(nn.Module):
         return self.D(inp, aux=True) if self.has_aux else (self.D(inp), None)
 
     def weights(self, d):
-        return semantic_weights(self.s[:, :self.n_sem], d, self.beta, self.weight_mode) if self.semantic_d else None
+        if self.semantic_d: return semantic_weights(self.s[:, :self.n_sem], d, self.class_weight, self.weight_mode)
+        if self.balanced_patch: return balanced_patch_weights(self.s[:, :self.n_sem], d, self.weight_mode)
+        return None
 
     def discriminator_loss(self, y_hat, y):
         y_hat, y = y_hat.as_subclass(torch.Tensor), y.as_subclass(torch.Tensor)
@@ -131,7 +142,7 @@ class CGANLoss(nn.Module):
         l_fake, p_fake = adversarial_loss(d_fake, False, w, self.gan_mode)
         loss = 0.5 * (l_real + l_fake)
         self.last.update(D_real=l_real.detach(), D_fake=l_fake.detach(),
-                         D_class=(0.5 * (p_real['per_class'] + p_fake['per_class'])).detach() if w is not None else None)
+                         D_class=(0.5 * (p_real['per_class'] + p_fake['per_class'])).detach() if p_real['per_class'] is not None else None)
         if aux_real is not None:
             aux = aux_losses(aux_real, self.s[:, :self.n_sem], y)
             extra = sum(v for v in aux.values() if v is not None)
@@ -386,7 +397,8 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
                        variant:str='full', # 'pix2pix' | 'semdisc' | 'semloss' | 'full'
                        T_s=None, # trained segmenter (module or path), needed by 'semloss' and 'full'
                        lr:float=2e-4, betas=(0.5, 0.999), # Adam, as pix2pix
-                       gan_mode:str='vanilla', beta:float=0.05, weight_mode:str='nearest',
+                       gan_mode:str='vanilla', class_weight:float=0.05, weight_mode:str='nearest',
+                       balanced_patch:bool=False, # 'pix2pix' / 'semloss': class-balanced PatchGAN (equal total weight per class)
                        lambda_rec:float|None=None, # default: the variant's (100 for L1, 10 for L_s)
                        perceptual_output:str='softmax', # L_s on T_s's 'softmax' maps (segmenters) or raw 'logits' (heatmap regressors)
                        ngf:int=64, ndf:int=64, n_layers:int=3, norm:str='batch',
@@ -399,8 +411,8 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
                        trust:bool=False, # T_s given as a path: allow unpickling (only for a file you made yourself)
                       ) -> Learner:
     "A fastai Learner training a pix2pix-style cGAN in one of the four variants of the ablation."
-    check_train_options(variant, lr, gan_mode, beta, weight_mode, lambda_rec, ngf, ndf, n_layers, norm, precision,
-                        checkpoint_every, explode=explode)
+    check_train_options(variant, lr, gan_mode, class_weight, weight_mode, lambda_rec, ngf, ndf, n_layers, norm, precision,
+                        checkpoint_every, explode=explode, balanced_patch=balanced_patch)
     v = VARIANTS[variant]
     K = dls.n_classes
     n_in = getattr(dls, 'n_inputs', K)     # channels of G's input: K, or more (pose: heatmaps + source image)
@@ -414,7 +426,7 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
          else PatchDiscriminator((n_in if condition_d else 0) + 3, ndf, n_layers, 1, norm))
     lam = v['lambda_rec'] if lambda_rec is None else lambda_rec
     loss = CGANLoss(D, v['semantic_d'], v['rec'], lam, SemanticPerceptualLoss(T_s, perceptual_output) if v['rec'] == 'semantic' else None,
-                    gan_mode, beta, weight_mode, condition_d)
+                    gan_mode, class_weight, weight_mode, condition_d, balanced_patch=balanced_patch, n_classes=K)
     opt_func = partial(OptimWrapper, opt=pix2pix_adam, betas=betas)
     trainer = CGANTrainer(opt_func, precision, channels_last)
     cbs = [trainer, DivergenceGuard(explode), GANCheckpoint(checkpoint_every)] + ([BatchLog()] if batch_log else [])
@@ -424,8 +436,8 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
                     metrics=[LossPart(k) for k in LOSS_PARTS], cbs=cbs, path=path)
     learn.recorder.train_metrics = True
     learn.cgan = trainer
-    learn.config = dict(variant=variant, n_classes=K, n_inputs=n_in, size=size, lr=lr, betas=tuple(betas), gan_mode=gan_mode, beta=beta,
-                        weight_mode=weight_mode, lambda_rec=lam, ngf=ngf, ndf=ndf, n_layers=n_layers, norm=norm, precision=precision,
+    learn.config = dict(variant=variant, n_classes=K, n_inputs=n_in, size=size, lr=lr, betas=tuple(betas), gan_mode=gan_mode, class_weight=class_weight,
+                        weight_mode=weight_mode, balanced_patch=balanced_patch, lambda_rec=lam, ngf=ngf, ndf=ndf, n_layers=n_layers, norm=norm, precision=precision,
                         condition_d=condition_d, seg_head=seg_head, rec_head=rec_head, bs=dls.bs,
                         preset=getattr(dls, 'preset_name', None), dataset=dls.data.name,
                         T_s=fingerprint(T_s) if T_s is not None else None)
@@ -435,6 +447,8 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
 # %% ../nbs/05_gan.ipynb #e7e2190c
 def config_changes(saved:dict, now:dict, allow=()) -> dict:
     "The settings that differ between a checkpoint's config and this learner's: {key: (saved, now)}, less those in `allow`."
+    if 'beta' in saved: saved = {('class_weight' if k == 'beta' else k): v for k, v in saved.items()}   # the name before 0.0.3
+    saved = {'balanced_patch': False, **saved}                       # an option added in 0.0.3
     keys = [k for k in dict.fromkeys(list(saved) + list(now)) if k not in allow]
     norm = lambda v: list(v) if isinstance(v, tuple) else v
     return {k: (saved.get(k), now.get(k)) for k in keys if norm(saved.get(k)) != norm(now.get(k))}
@@ -489,13 +503,21 @@ def fit_pix2pix(self:Learner, n_epochs:int=100, # epochs at a constant learning 
         self.fit(total, lr, cbs=[ParamScheduler({'lr': sched}), History()] + list(cbs or []), start_epoch=start)
 
 # %% ../nbs/05_gan.ipynb #103e4f4e
+TEST_MODES = ('eval', 'train')
+
 @torch.no_grad()
 def generate(G:nn.Module, s:torch.Tensor, # one-hot maps (B, K, H, W)
-             bs:int=8) -> torch.Tensor:
-    "Images in [-1, 1] from semantic maps, in eval mode, in batches."
-    was = G.training; G.eval()
-    dev = next(G.parameters()).device
+             bs:int=8, # images per forward pass in 'eval' mode
+             mode:str='eval', # 'eval': running BN statistics, no dropout; 'train': as pix2pix's test script (see below)
+            ) -> torch.Tensor:
+    "Images in [-1, 1] from semantic maps, in batches; G's weights and statistics are left as they were."
+    if mode not in TEST_MODES: raise ValueError(f"mode={mode!r}: must be one of {list(TEST_MODES)}")
+    was, dev = G.training, next(G.parameters()).device
+    if mode == 'train':   # one image per pass, batch statistics and dropout on; BN's running statistics restored after
+        saved, bs = {k: v.clone() for k, v in G.state_dict().items()}, 1
+    G.train(mode == 'train')
     out = torch.cat([G(s[i:i + bs].as_subclass(torch.Tensor).to(dev)).cpu() for i in range(0, len(s), bs)])
+    if mode == 'train': G.load_state_dict(saved)
     G.train(was)
     return out
 

@@ -11,8 +11,8 @@ from .core import *
 from .models import PatchDiscriminator
 
 # %% auto #0
-__all__ = ['GAN_MODES', 'SemanticPatchDiscriminator', 'semantic_weights', 'gan_loss_map', 'adversarial_loss', 'aux_losses',
-           'loss_shares']
+__all__ = ['GAN_MODES', 'SemanticPatchDiscriminator', 'semantic_weights', 'balanced_patch_weights', 'gan_loss_map',
+           'adversarial_loss', 'aux_losses', 'class_shares']
 
 # %% ../nbs/03_semantic_discriminator.ipynb #03c5c555
 class SemanticPatchDiscriminator(PatchDiscriminator):
@@ -47,7 +47,7 @@ class SemanticPatchDiscriminator(PatchDiscriminator):
 # %% ../nbs/03_semantic_discriminator.ipynb #bd33ef83
 def semantic_weights(s:torch.Tensor, # one-hot semantic maps `(B, K, H, W)`
                      grid, # D's output grid `(h, w)` (or a tensor shaped like D's output)
-                     beta:float=0.05, # total weight of the class terms (the authors' fine_grained_scale)
+                     class_weight:float=0.05, # β: the total weight of the class terms, shared equally by the classes present
                      mode:str='nearest', # how s_k is resized to the grid: 'nearest' (authors) or 'area'
                     ) -> torch.Tensor: # `(B, K, h, w)`: w̃_k = β/K_present · w_k / mean_p(w_k), 0 if absent
     "Class-balanced weights of the per-class maps d_k on D's grid."
@@ -59,7 +59,14 @@ def semantic_weights(s:torch.Tensor, # one-hot semantic maps `(B, K, H, W)`
     area = w.mean(dim=(2, 3), keepdim=True)                           # mean_p(w_k), (B, K, 1, 1)
     present = area > 0
     k_present = present.sum(dim=1, keepdim=True).clamp(min=1)         # K_present per sample
-    return torch.where(present, w / area.clamp(min=1e-12), torch.zeros_like(w)) * (beta / k_present)
+    return torch.where(present, w / area.clamp(min=1e-12), torch.zeros_like(w)) * (class_weight / k_present)
+
+def balanced_patch_weights(s:torch.Tensor, # one-hot semantic maps `(B, K, H, W)`
+                           grid, # D's output grid `(h, w)` (or a tensor shaped like D's output)
+                           mode:str='nearest', # how s_k is resized to the grid, as in `semantic_weights`
+                          ) -> torch.Tensor: # `(B, 1, h, w)`, mean 1 over the grid
+    "Per-location weights for a one-map PatchGAN that give every class present the same total weight: Σ_k w̃_k at β = 1."
+    return semantic_weights(s, grid, 1.0, mode).sum(dim=1, keepdim=True)
 
 # %% ../nbs/03_semantic_discriminator.ipynb #ed8b5034
 GAN_MODES = ('vanilla', 'lsgan', 'hinge')
@@ -80,7 +87,7 @@ def gan_loss_map(d:torch.Tensor, # logits, any shape
 
 def adversarial_loss(d:torch.Tensor, # D's output `(B, 1+K, h, w)` (or `(B, 1, h, w)` for a PatchGAN)
                      real:bool, # target of every map
-                     weights:torch.Tensor|None=None, # w̃ `(B, K, h, w)` from `semantic_weights`; None: only d_0
+                     weights:torch.Tensor|None=None, # w̃ `(B, K, h, w)` from `semantic_weights`; `(B, 1, h, w)` weights d_0 alone; None: only d_0
                      gan_mode:str='vanilla',
                      for_generator:bool=False,
                     ):
@@ -91,6 +98,9 @@ def adversarial_loss(d:torch.Tensor, # D's output `(B, 1+K, h, w)` (or `(B, 1, h
     if weights is None:
         if d.shape[1] != 1: raise ValueError(
             f"D gave {d.shape[1]} maps but no class weights were passed; pass semantic_weights(s, d) for a semantic D.")
+        return glob, {'global': glob, 'per_class': None}
+    if d.shape[1] == 1 and weights.shape[1] == 1:   # a class-balanced PatchGAN: one map, locations weighted (`balanced_patch_weights`)
+        glob = (weights * l).mean()
         return glob, {'global': glob, 'per_class': None}
     if weights.shape[1] != d.shape[1] - 1 or weights.shape[-2:] != d.shape[-2:]: raise ValueError(
         f"weights {tuple(weights.shape)} do not fit D's output {tuple(d.shape)}: expected (B, {d.shape[1]-1}, "
@@ -115,16 +125,36 @@ def aux_losses(aux:dict, # the heads' outputs from `D(x, aux=True)`
     return out
 
 # %% ../nbs/03_semantic_discriminator.ipynb #7888c9d7
-def loss_shares(s:torch.Tensor, # one-hot map `(1, K, H, W)` of one image
-                d:torch.Tensor, # a semantic D's output `(1, 1+K, h, w)` on that image
-                classes, real:bool=True, gan_mode:str='vanilla', beta:float=0.05):
-    "Each class's share of the adversarial loss: the PatchGAN's (cells of the class in ℓ(d_0)) vs the semantic D's."
+def class_shares(s:torch.Tensor, # one-hot map `(1, K, H, W)` of one image
+                 D:nn.Module, # a `SemanticPatchDiscriminator` (conditioned on s); its d_0 alone is the PatchGAN
+                 x:torch.Tensor, # the image `(1, 3, H, W)` D judges
+                 classes, # class names
+                 settings:dict|None=None, # name -> 'patchgan' | 'balanced' | β (a semantic D with that class weight)
+                 gan_mode:str='vanilla', mode:str='nearest', # ℓ, and how s is resized to D's grid
+                ):
+    "Each class's share of D's loss on x (judged real) and of G's gradient on x (x judged fake), d_0 included, per setting."
     import pandas as pd
-    w = semantic_weights(s, d, beta)
-    cells = F.interpolate(s.as_subclass(torch.Tensor).float(), size=d.shape[-2:], mode='nearest')[0]
-    l0 = gan_loss_map(d[:, 0], real, gan_mode)[0]
-    _, parts = adversarial_loss(d, real, w, gan_mode)
-    pc = parts['per_class']
-    rows = [(classes[k], s[0, k].mean().item(), ((cells[k] * l0).sum() / l0.sum()).item(), (pc[k] / pc.sum()).item())
-            for k in range(len(classes)) if cells[k].sum() > 0]
-    return pd.DataFrame(rows, columns=['class', 'pixel fraction', 'PatchGAN share', 'semantic D share']).set_index('class')
+    settings = settings or {'PatchGAN': 'patchgan', 'β = 0.05': 0.05, 'β = 1': 1.0}
+    s = s.as_subclass(torch.Tensor).float()
+    present = [k for k in range(len(classes)) if s[0, k].sum() > 0]
+    cols = {'pixel %': [100 * s[0, k].mean().item() for k in present]}
+    for name, how in settings.items():
+        xg = x.detach().clone().requires_grad_(True)
+        d = D(torch.cat([s, xg], 1))
+        grid = d.shape[-2:]
+        frac = F.adaptive_avg_pool2d(s, grid)[0]                     # (K, h, w): each cell's share of each class
+        if how == 'patchgan': d, w = d[:, :1], None
+        elif how == 'balanced': d, w = d[:, :1], balanced_patch_weights(s, grid, mode)
+        else: w = semantic_weights(s, grid, float(how), mode)
+        with torch.no_grad():                                       # D's loss on x judged real, split by class
+            l = gan_loss_map(d, True, gan_mode)[0]
+            l0 = l[0] * (w[0, 0] if w is not None and w.shape[1] == 1 else 1.)
+            part = frac * l0                                          # d_0's term, each cell split by its class shares
+            if d.shape[1] > 1: part = part + w[0] * l[1:]             # the class terms belong to their class
+            loss_share = part.sum(dim=(1, 2)) / part.sum()
+        g_loss, _ = adversarial_loss(d, True, w, gan_mode, for_generator=True)
+        g = torch.autograd.grad(g_loss, xg)[0].abs().sum(1)[0]       # |∂L_G/∂x| per pixel
+        grad_share = (s[0] * g).sum(dim=(1, 2)) / g.sum()
+        cols[f'{name}: D loss %'] = [100 * loss_share[k].item() for k in present]
+        cols[f'{name}: G grad %'] = [100 * grad_share[k].item() for k in present]
+    return pd.DataFrame(cols, index=[classes[k] for k in present])

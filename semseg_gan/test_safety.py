@@ -181,8 +181,8 @@ TRAIN_BAD = [   # (arguments, what the message must say)
     (['--lr=-1e-4'], 'lr=-0.0001: must be a finite number > 0'),
     (['--lr', 'nan'], 'lr=nan: must be a finite number > 0'),
     (['--lr', 'inf'], 'lr=inf: must be a finite number > 0'),
-    (['--beta', '-0.1'], 'beta=-0.1: must be a finite number >= 0'),
-    (['--beta', 'inf'], 'beta=inf: must be a finite number >= 0'),
+    (['--class_weight', '-0.1'], 'class_weight=-0.1: must be a finite number >= 0'),
+    (['--class_weight', 'inf'], 'class_weight=inf: must be a finite number >= 0'),
     (['--checkpoint_every', '0'], 'checkpoint_every=0: must be an integer >= 1'),
     (['--weight_mode', 'bilinear'], "weight_mode='bilinear': must be one of ['nearest', 'area']"),
     (['--variant', 'pix2pixHD'], "variant='pix2pixHD': must be one of"),
@@ -307,7 +307,7 @@ def test_ablation_refuses_bad_option(args, says, tmp_path, capsys):
 
 API_BAD = {   # the same checks in the Python API
     'gan_mode': (dict(gan_mode='wgan'), "gan_mode='wgan'"), 'lr': (dict(lr=float('nan')), 'lr=nan'),
-    'beta': (dict(beta=-1.0), 'beta=-1.0'), 'weight_mode': (dict(weight_mode='bicubic'), "weight_mode='bicubic'"),
+    'class_weight': (dict(class_weight=-1.0), 'class_weight=-1.0'), 'weight_mode': (dict(weight_mode='bicubic'), "weight_mode='bicubic'"),
     'lambda_rec': (dict(lambda_rec=float('inf')), 'lambda_rec=inf'), 'ngf': (dict(ngf=0), 'ngf=0'), 'norm': (dict(norm='group'), "norm='group'"),
     'precision': (dict(precision='fp8'), "precision='fp8'"), 'checkpoint_every': (dict(checkpoint_every=0), 'checkpoint_every=0'),
     'explode': (dict(explode=0.5), 'explode=0.5'), 'n_layers': (dict(n_layers=0), 'n_layers=0'),
@@ -352,8 +352,8 @@ def test_resume_config_changes_named(tmp_path):
     learn = semseg_gan_learner(dls, 'semdisc', ngf=8, ndf=8, path=tmp_path/'a', checkpoint_every=1)
     with learn.no_bar(), learn.no_logging(): learn.fit_pix2pix(1, 1, cbs=[_StopAfter(1)])
     ck = tmp_path/'a'/'checkpoint.pth'
-    other = semseg_gan_learner(dls, 'semdisc', ngf=8, ndf=8, beta=1.0, weight_mode='area', path=tmp_path/'b')
-    with pytest.raises(ValueError, match="beta was 0.05, now 1.0; weight_mode was 'nearest', now 'area'.*allow_changes=\\('beta', 'weight_mode',\\)"):
+    other = semseg_gan_learner(dls, 'semdisc', ngf=8, ndf=8, class_weight=1.0, weight_mode='area', path=tmp_path/'b')
+    with pytest.raises(ValueError, match="class_weight was 0.05, now 1.0; weight_mode was 'nearest', now 'area'.*allow_changes=\\('class_weight', 'weight_mode',\\)"):
         other.fit_pix2pix(1, 1, resume=ck)
     with pytest.raises(ValueError, match="is a 'semdisc' run, this learner is 'pix2pix'"):
         semseg_gan_learner(dls, 'pix2pix', ngf=8, ndf=8, path=tmp_path/'c').fit_pix2pix(1, 1, resume=ck)

@@ -109,7 +109,7 @@ def test_semantic_loss_reduces_to_patchgan():
     s = one_hot(torch.zeros(2, 32, 32, dtype=torch.long), 1)
     d = torch.randn(2, 2, 8, 8)
     for mode in GAN_MODES:
-        tot, parts = adversarial_loss(d, False, semantic_weights(s, d, beta=1.0), mode)
+        tot, parts = adversarial_loss(d, False, semantic_weights(s, d, class_weight=1.0), mode)
         assert torch.allclose(parts['per_class'][0], adversarial_loss(d[:, 1:], False, None, mode)[0])
 
 # %% ../nbs/99_tests.ipynb #4c0e0c6f
