@@ -440,6 +440,8 @@ def _compare(res, setting, base, mode, n_boot, seed):
     se = np.nanstd(boots, 0)
     d = np.append(diff, np.nanmean(full(IA, UA)) - np.nanmean(full(IB, UB)))
     verdict = np.where(lo > 0, 'helps', np.where(hi < 0, 'hurts', 'inconclusive'))
+    verdict = verdict.astype(object)
+    if S < 3: verdict[:] = f'{S} seed(s): too few'   # resampling 1-2 seeds cannot show how much training itself varies
     t = pd.DataFrame({'difference': d, 'CI low': lo, 'CI high': hi, 'verdict': verdict,
                       'detectable (80 % power)': 2.8 * se,
                       'per seed': [list(np.round(per_seed[:, k], 3)) for k in range(len(classes))] + [list(np.round(np.nanmean(per_seed, 1), 3))]},

@@ -17,8 +17,9 @@ import matplotlib.pyplot as plt
 from .data import *
 from .semantic_loss import train_segmenter, save_segmenter, load_segmenter
 from .gan import *
+from .distributed import init_distributed, barrier
 from .data import preset as preset_sizes
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 # %% auto #0
 __all__ = ['load_dataset', 'arg_parser', 'run_cli', 'output_folder', 'semseg_gan_train', 'train_main', 'semseg_gan_generate',
@@ -91,7 +92,7 @@ def _choice(name, v, choices):
     if v not in choices: raise ValueError(f"--{name} {v}: must be one of {', '.join(choices)}.")
 
 # %% ../nbs/08_cli.ipynb #a3907cd3
-def _T_s_for_run(T:Path, data, preset:str, epochs:int, seed:int, resume:bool):
+def _T_s_for_run(T:Path, data, preset:str, epochs:int, seed:int, resume:bool, say:bool=True):
     "Reuse the T_s an earlier start of this run left in its folder, only if its record says it was trained for this run (never unpickled)."
     from semseg_gan.semantic_loss import load_segmenter
     try: model, rec = load_segmenter(T)   # a file the user did not name: --trust never applies to it
@@ -105,7 +106,7 @@ def _T_s_for_run(T:Path, data, preset:str, epochs:int, seed:int, resume:bool):
         raise ValueError(f"{T} was not trained for this run ({diff}). "
                          + ("Resume with the settings the run was started with." if resume else
                             "Delete it to train a new T_s, or name a segmenter with --T_s."))
-    print(f"reusing {T}: trained earlier for this run (same dataset, preset, epochs and seed)")
+    if say: print(f"reusing {T}: trained earlier for this run (same dataset, preset, epochs and seed)")
     return T
 
 @call_parse
@@ -126,6 +127,7 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
                      gan_mode:str='vanilla', # vanilla | lsgan | hinge
                      class_weight:float=0.05, # total weight of the semantic D's class terms
                      weight_mode:str='nearest', # how s is resized to D's grid: nearest | area
+                     balanced_patch:bool=False, # pix2pix/semloss: weight the PatchGAN so every class present has equal total weight
                      ngf:int=64, # G's width
                      ndf:int=64, # D's width
                      precision:str='fp32', # fp32 | bf16
@@ -136,7 +138,7 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
                     ):
     "Train a semantic image synthesis GAN (one variant of the ablation) and export its generator."
     check_train_options(variant, lr, gan_mode, class_weight, weight_mode, None, ngf, ndf, 3, 'batch', precision, checkpoint_every,
-                        epochs, epochs_decay, bs, seed)   # every option, before any work
+                        epochs, epochs_decay, bs, seed, balanced_patch=balanced_patch)   # every option, before any work
     preset_sizes(preset)   # an unknown preset fails here
     if not str(out).strip(): raise ValueError("--out is empty: name the folder the run should write to.")
     changes = tuple(a.strip() for a in allow_changes.split(',') if a.strip())
@@ -147,20 +149,26 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
     ckpt = Path(out)/'checkpoint.pth'
     if resume and not ckpt.exists(): raise FileNotFoundError(f"--resume given but {ckpt} does not exist.")
     if not resume and ckpt.exists(): raise FileExistsError(f"{ckpt} exists: pass --resume to continue that run, or choose another --out.")
+    rank, world = init_distributed()   # under torchrun: join the process group (one process: nothing to do)
+    main = rank == 0
+    quiet = quiet or not main          # one progress display, rank 0's
     data = load_dataset(dataset, data_root, seed)
     dls = semantic_dls(data, preset, bs=bs, seed=seed)   # checks the data and the batch size before T_s is trained
-    with output_folder(out) as out, RunFolderLock(out):   # the lock covers T_s training too
+    if world > 1 and main: print(f"{world} processes x batch {bs} = global batch {world * bs}")
+    with output_folder(out) as out, RunFolderLock(out) if main else nullcontext():   # the lock covers T_s training too
         T = None
-        if semantic:
+        barrier()        # every process sees the folder as it was before T_s is looked for
+        if semantic:   # in every process (fastai's metrics talk to the whole group), written by rank 0
             T = Path(T_s) if T_s else out/'T_s.pth'
-            if not T_s and T.exists(): _T_s_for_run(T, data, preset, T_s_epochs, seed, resume)
+            if not T_s and T.exists(): _T_s_for_run(T, data, preset, T_s_epochs, seed, resume, say=main)
             elif not T.exists():
-                print(f"training T_s on {data.name}'s training split ({preset}, {T_s_epochs} epochs) -> {T}")
+                if main: print(f"training T_s on {data.name}'s training split ({preset}, {T_s_epochs} epochs) -> {T}")
                 model, rec = train_segmenter(data, preset=preset, epochs=T_s_epochs, seed=seed, quiet=quiet,
                                              bs=min(8, len(data.subset('train'))))
-                save_segmenter(model, rec, T)
+                if main: save_segmenter(model, rec, T)
+        barrier()
         set_seed(seed)   # the same weights whether T_s was just trained or reused
-        learn = semseg_gan_learner(dls, variant, T_s=T, lr=lr, gan_mode=gan_mode, class_weight=class_weight, weight_mode=weight_mode, ngf=ngf, ndf=ndf,
+        learn = semseg_gan_learner(dls, variant, T_s=T, lr=lr, gan_mode=gan_mode, class_weight=class_weight, weight_mode=weight_mode, balanced_patch=balanced_patch, ngf=ngf, ndf=ndf,
                                    path=out, checkpoint_every=checkpoint_every, precision=precision, trust=trust and bool(T_s))
         learn.config['seed'] = seed   # a resume with another seed would use another split: refused
         t0 = time.time()
@@ -168,11 +176,13 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
         if quiet:
             with learn.no_bar(), learn.no_logging(): fit()
         else: fit()
-        export_generator(learn, out/'generator.pth')
-        fig = learn.show_results(max_n=4)
-        atomic_write(out/'results.png', lambda f: fig.savefig(f, format='png', dpi=80))
-        plt.close(fig)
-    print(f"trained {variant} on {data.name} in {(time.time() - t0) / 60:.1f} min: {out/'generator.pth'}, {out/'results.png'}")
+        if main:
+            export_generator(learn, out/'generator.pth')
+            fig = learn.show_results(max_n=4)
+            atomic_write(out/'results.png', lambda f: fig.savefig(f, format='png', dpi=80))
+            plt.close(fig)
+        barrier()
+    if main: print(f"trained {variant} on {data.name} in {(time.time() - t0) / 60:.1f} min: {out/'generator.pth'}, {out/'results.png'}")
 
 def train_main(): run_cli(semseg_gan_train)
 

@@ -22,6 +22,7 @@ from .data import SemanticDataLoaders, show_pairs
 from .models import UnetGenerator, PatchDiscriminator, n_down_for
 from .semantic_discriminator import SemanticPatchDiscriminator, semantic_weights, balanced_patch_weights, adversarial_loss, aux_losses, GAN_MODES
 from .semantic_loss import SemanticPerceptualLoss, load_segmenter
+from .distributed import dist_info, is_main_process, barrier, shard_train, DistributedCGAN
 
 # %% auto #0
 __all__ = ['VARIANTS', 'WEIGHT_MODES', 'PRECISIONS', 'NORMS', 'LOSS_PARTS', 'TEST_MODES', 'check_train_options', 'CGAN',
@@ -174,6 +175,7 @@ class CGANTrainer(Callback):
                 ):
         if precision not in ('fp32', 'bf16'): raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
         self.opt_func, self.precision, self.channels_last, self.opt_D = opt_func, precision, channels_last, None
+        self.sync_D = None   # several processes: averages D's gradients over them (set by `DistributedCGAN`)
 
     def before_fit(self):
         if self.channels_last: self.learn.model.to(memory_format=torch.channels_last)
@@ -201,8 +203,9 @@ class CGANTrainer(Callback):
             return
         D.requires_grad_(True)
         loss_D = lf.discriminator_loss(self.pred, self.yb[0])
-        if not torch.isfinite(loss_D): raise TrainingDiverged(self.learn, f"D loss {loss_D.item()}")
+        if self.sync_D is None and not torch.isfinite(loss_D): raise TrainingDiverged(self.learn, f"D loss {loss_D.item()}")
         loss_D.backward()
+        if self.sync_D is not None: self.sync_D(D)   # a NaN in one process reaches all: all stop at the check below
         check_finite_grads(self.learn, D, 'D')   # a NaN gradient never reaches the weights
         self.opt_D.step(); self.opt_D.zero_grad()
         D.requires_grad_(False)
@@ -294,7 +297,7 @@ class BatchLog(Callback):
             row.update({f'D_class_{c}': float(v) for c, v in zip(self.dls.classes, last['D_class'])})
         self.rows.append(row)
     def after_epoch(self):
-        if not self.rows or _replaying(self): return
+        if not self.rows or _replaying(self) or not is_main_process(): return
         cols = list(dict.fromkeys(k for r in self.rows for k in r))
         buf = io.StringIO(); w = csv.DictWriter(buf, cols); w.writeheader(); w.writerows(self.rows)
         atomic_write(self.csv_path, lambda f: f.write(buf.getvalue().encode()))
@@ -331,9 +334,13 @@ class GANCheckpoint(Callback):
         if _replaying(self): return   # a resumed fit skips the epochs already done: their files stay as they were
         done = self.epoch + 1
         check_finite_weights(self.learn)   # never write a checkpoint with a NaN in it
-        self.learn.last_checkpoint = save_checkpoint(self.learn, Path(self.learn.path)/self.fname, done)   # a kill loses one epoch at most
-        if self.every and done % self.every == 0 and done != self.n_epoch:   # keep the periodic ones
+        path = Path(self.learn.path)/self.fname
+        if is_main_process():   # one writer when several processes train
+            save_checkpoint(self.learn, path, done)   # a kill loses one epoch at most
+            if self.every and done % self.every == 0 and done != self.n_epoch:   # keep the periodic ones
                 save_checkpoint(self.learn, Path(self.learn.path)/f'checkpoint_epoch{done:03d}.pth', done)
+        barrier()
+        self.learn.last_checkpoint = path
 
 class History(Callback):
     "fastai's table of epochs (what the progress bar shows) in `history.csv`: one header, one row per epoch, continued cleanly after a resume."
@@ -347,7 +354,7 @@ class History(Callback):
             if old and old[0] == self.header: self.rows = [r for r in old[1:] if r and int(r[0]) < start]
         self.old_logger, self.learn.logger = self.learn.logger, self._log
     def _log(self, log):
-        if _replaying(self): return   # no rows (and no progress lines) for skipped epochs
+        if _replaying(self) or not is_main_process(): return   # no rows (and no progress lines) for skipped epochs; one writer
         self.old_logger(log)
         self.rows.append([str(v) for v in log])
         buf = io.StringIO(); w = csv.writer(buf); w.writerow(self.header); w.writerows(self.rows)
@@ -414,6 +421,8 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
     check_train_options(variant, lr, gan_mode, class_weight, weight_mode, lambda_rec, ngf, ndf, n_layers, norm, precision,
                         checkpoint_every, explode=explode, balanced_patch=balanced_patch)
     v = VARIANTS[variant]
+    world = dist_info()[1]
+    if world > 1: dls = shard_train(dls)   # several processes (torchrun): each trains on its share of every epoch
     K = dls.n_classes
     n_in = getattr(dls, 'n_inputs', K)     # channels of G's input: K, or more (pose: heatmaps + source image)
     size = dls.one_batch()[1].shape[-1]    # the width sets the U-Net's depth (pose images are twice as high as wide)
@@ -430,6 +439,7 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
     opt_func = partial(OptimWrapper, opt=pix2pix_adam, betas=betas)
     trainer = CGANTrainer(opt_func, precision, channels_last)
     cbs = [trainer, DivergenceGuard(explode), GANCheckpoint(checkpoint_every)] + ([BatchLog()] if batch_log else [])
+    if world > 1: cbs.append(DistributedCGAN())
     model = CGAN(G, D)
     if v['rec'] == 'semantic': model.L_s = loss.L_s     # moves with the model to its device
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, lr=lr, splitter=generator_params,
@@ -438,7 +448,7 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
     learn.cgan = trainer
     learn.config = dict(variant=variant, n_classes=K, n_inputs=n_in, size=size, lr=lr, betas=tuple(betas), gan_mode=gan_mode, class_weight=class_weight,
                         weight_mode=weight_mode, balanced_patch=balanced_patch, lambda_rec=lam, ngf=ngf, ndf=ndf, n_layers=n_layers, norm=norm, precision=precision,
-                        condition_d=condition_d, seg_head=seg_head, rec_head=rec_head, bs=dls.bs,
+                        condition_d=condition_d, seg_head=seg_head, rec_head=rec_head, bs=dls.bs, world_size=world,
                         preset=getattr(dls, 'preset_name', None), dataset=dls.data.name,
                         T_s=fingerprint(T_s) if T_s is not None else None)
     Path(path).mkdir(parents=True, exist_ok=True)
@@ -448,7 +458,7 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
 def config_changes(saved:dict, now:dict, allow=()) -> dict:
     "The settings that differ between a checkpoint's config and this learner's: {key: (saved, now)}, less those in `allow`."
     if 'beta' in saved: saved = {('class_weight' if k == 'beta' else k): v for k, v in saved.items()}   # the name before 0.0.3
-    saved = {'balanced_patch': False, **saved}                       # an option added in 0.0.3
+    saved = {'balanced_patch': False, 'world_size': 1, **saved}      # settings recorded since 0.0.3
     keys = [k for k in dict.fromkeys(list(saved) + list(now)) if k not in allow]
     norm = lambda v: list(v) if isinstance(v, tuple) else v
     return {k: (saved.get(k), now.get(k)) for k in keys if norm(saved.get(k)) != norm(now.get(k))}
@@ -490,7 +500,7 @@ def fit_pix2pix(self:Learner, n_epochs:int=100, # epochs at a constant learning 
                 + ", ".join(repr(k) for k in diff) + ",) (command line: --allow_changes " + ",".join(diff) + ").")
         start = ck['epochs_done']
         if start >= total: raise ValueError(f"checkpoint {resume} has already done {start} of {total} epochs.")
-    with RunFolderLock(self.path):   # one run per folder; leftovers of a killed write are removed here
+    with RunFolderLock(self.path) if is_main_process() else nullcontext():   # one run per folder; leftovers of a killed write are removed here
         if self.opt is None: self.create_opt()
         if self.cgan.opt_D is None: self.cgan.opt_D = self.cgan.opt_func(list(self.model.D.parameters()), lr=lr)
         if resume is not None:

@@ -169,6 +169,7 @@ def test_ctrl_c_ends_with_one_line(tmp_path):
 TRAIN_BAD = [   # (arguments, what the message must say)
     (['--gan_mode', 'wgan'], "gan_mode='wgan': must be one of"),
     (['--precision', 'fp16'], "precision='fp16': must be one of"),
+    (['--variant', 'semdisc', '--balanced_patch'], "balanced_patch=True with variant='semdisc'"),
     (['--epochs', '-1'], 'epochs=-1: must be an integer >= 0'),
     (['--epochs_decay', '-5'], 'epochs_decay=-5: must be an integer >= 0'),
     (['--epochs', '0', '--epochs_decay', '0'], 'nothing to train'),
