@@ -319,6 +319,7 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
               runs:str|Path, # run folders (checkpoints; not committed)
               results:str|Path, # where the result `<setting>_seed<seed>.json` is written (small; committed)
               bench_set:dict|None=None, # arguments of `bench_facades` (default: the benchmark's 600 pairs)
+              command:str|None=None, # the call that started the grid, recorded in the result
               **budget, # override `BENCH_RUN`
              ) -> dict:
     "Train one setting with one seed (resuming its checkpoint if there is one), score it with E, write its result."
@@ -339,15 +340,19 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     dls = semantic_dls(data, cfg['preset'], bs=cfg['bs'], seed=seed)
     learn = semseg_gan_learner(dls, variant, T_s=T_s, path=run, ngf=cfg['ngf'], ndf=cfg['ndf'], batch_log=False, **opts)
     t0 = time.time()
-    with learn.no_bar(), learn.no_logging():
-        learn.fit_pix2pix(cfg['epochs'], cfg['epochs_decay'], resume=ck if ck.exists() else None,
-                          cbs=[ValCurve(E, s_val, labels_from_one_hot(s_val), data.n_classes)])
+    from semseg_gan.gan import load_checkpoint
+    done = load_checkpoint(ck)['epochs_done'] if ck.exists() else 0
+    if done < cfg['epochs'] + cfg['epochs_decay']:
+        with learn.no_bar(), learn.no_logging():
+            learn.fit_pix2pix(cfg['epochs'], cfg['epochs_decay'], resume=ck if ck.exists() else None,
+                              cbs=[ValCurve(E, s_val, labels_from_one_hot(s_val), data.n_classes)])
+    else: learn.model.G.load_state_dict(load_checkpoint(ck)['G'])   # trained to the end, stopped before its result was written
     G = learn.model.G
     s_t, y_t = test_set(data, cfg['preset'])
     lab = labels_from_one_hot(s_t)
     res = dict(setting=setting, seed=seed, variant=variant, options=opts, **cfg, dataset=data.name, bench_set=bench_set or {}, classes=list(data.classes),
-               git=_bench_git(), E=dict(BENCH_E), torch_threads=torch.get_num_threads(),
-               minutes_this_session=round((time.time() - t0) / 60, 1), resumed=ck.exists() and learn.resume_epoch > 0,
+               git=_bench_git(), command=command, E=dict(BENCH_E), torch_threads=torch.get_num_threads(),
+               minutes_this_session=round((time.time() - t0) / 60, 1), resumed=done > 0,
                curve=json.loads((run/'curve.json').read_text()), test={})
     for mode in TEST_MODES:
         set_seed(seed)   # 'train' mode uses dropout: the same draws for every setting
@@ -363,7 +368,7 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
 # %% ../nbs/12_controlled_benchmark.ipynb #88bc0d7d
 def _fmt(v): return 'n/a' if v is None else f'{v:.3f}'   # a class absent from the test images has no IoU
 
-def bench_worker(settings, seeds, runs, results, threads:int=1, bench_set:dict|None=None, **budget):
+def bench_worker(settings, seeds, runs, results, threads:int=1, bench_set:dict|None=None, command:str|None=None, **budget):
     "Take the grid's runs in order, seed by seed, skipping those done or held by another worker; one line per finished run."
     torch.set_num_threads(threads)
     for seed in seeds:
@@ -372,7 +377,7 @@ def bench_worker(settings, seeds, runs, results, threads:int=1, bench_set:dict|N
             try: lock = RunFolderLock(Path(runs)/f'{st}_seed{seed}').__enter__()
             except RuntimeError: continue            # another worker has it
             try:
-                t0 = time.time(); r = bench_run(st, seed, runs, results, bench_set, **budget)
+                t0 = time.time(); r = bench_run(st, seed, runs, results, bench_set, command, **budget)
                 print(f"{st} seed {seed}: rare-class IoU " + ", ".join(f"{c} {_fmt(r['test']['eval']['per_class_iou'][BENCH_CLASSES.index(c)])}"
                       for c in BENCH_RARE) + f" ({(time.time() - t0) / 60:.1f} min)", flush=True)
             finally: lock.__exit__(None, None, None)
@@ -389,7 +394,9 @@ def bench_grid(settings=tuple(BENCH_SETTINGS), seeds=tuple(range(5)),
     bad = [s for s in settings if s not in BENCH_SETTINGS]
     if bad: raise ValueError(f"unknown setting(s) {bad}: choose from {list(BENCH_SETTINGS)}")
     data = bench_facades(**(bench_set or {})); bench_evaluator(data)    # made once, here, before the workers need them
-    args = f"{tuple(settings)!r}, {tuple(seeds)!r}, {str(runs)!r}, {str(results)!r}, threads={threads}, bench_set={bench_set!r}, **{budget!r}"
+    command = (f"bench_grid(settings={tuple(settings)!r}, seeds={tuple(seeds)!r}, runs={str(runs)!r}, results={str(results)!r}, "
+               f"workers={workers}, threads={threads}, bench_set={bench_set!r}" + ''.join(f', {k}={v!r}' for k, v in budget.items()) + ')')
+    args = f"{tuple(settings)!r}, {tuple(seeds)!r}, {str(runs)!r}, {str(results)!r}, threads={threads}, bench_set={bench_set!r}, command={command!r}, **{budget!r}"
     env = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads)}
     procs = [subprocess.Popen([sys.executable, '-c', f"from semseg_gan.benchmark import bench_worker; bench_worker({args})"], env=env)
              for _ in range(workers)]
@@ -457,7 +464,7 @@ def bench_scores(res:dict, mode:str='eval'):
         rows.setdefault(st, []).append(np.array(r['test'][mode]['per_class_iou'], float))
     any_r = next(iter(res.values()))
     t = pd.DataFrame({st: np.nanmean(v, 0) for st, v in rows.items()}, index=any_r['classes']).T
-    t['mean IoU'] = t.mean(1); t['seeds'] = [len(rows[st]) for st in t.index]
+    t['mean IoU'] = t.mean(axis=1); t['seeds'] = [len(rows[st]) for st in t.index]
     real = np.array(any_r['real']['per_class_iou'], float)
     t.loc['real photos (ceiling)'] = list(real) + [np.nanmean(real), np.nan]
     return t

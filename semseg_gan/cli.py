@@ -70,8 +70,9 @@ def run_cli(command, # a `call_parse` function: its arguments are parsed from sy
         if '--debug' in sys.argv: raise
         expected = isinstance(e, (ValueError, OSError, RuntimeError, KeyError))   # the library's own, worded errors
         msg = re.sub(r'^Exception occured in `\w+` when calling event `\w+`:\s*', '', str(e))   # fastai's prefix, not ours
-        print(f"{name}: error: {msg}", file=sys.stderr)
-        if not expected: print(f"(an unexpected {type(e).__name__}: run again with --debug to see where, and please report it)", file=sys.stderr)
+        if int(os.environ.get('RANK', '0')) == 0:   # under torchrun every process fails the same way: one says so
+            print(f"{name}: error: {msg}", file=sys.stderr)
+            if not expected: print(f"(an unexpected {type(e).__name__}: run again with --debug to see where, and please report it)", file=sys.stderr)
         sys.exit(2)
 
 @contextmanager

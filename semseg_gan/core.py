@@ -4,8 +4,9 @@
 
 # %% ../nbs/00_core.ipynb #f5c0a959
 from __future__ import annotations
-import errno, os, pickle, random, tempfile, warnings, zipfile
+import errno, os, pickle, random, sys, tempfile, warnings, zipfile
 from pathlib import Path
+from typing import NamedTuple
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -14,9 +15,9 @@ from PIL import Image
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
 
 # %% auto #0
-__all__ = ['IGNORE_INDEX', 'one_hot', 'labels_from_one_hot', 'make_palette', 'colorize', 'legend_patches', 'show_label_map',
-           'image_to_tensor', 'tensor_to_image', 'set_seed', 'atomic_write', 'atomic_save', 'remove_orphan_temps',
-           'RunFolderLock', 'UnsafeFileError', 'load_saved']
+__all__ = ['IGNORE_INDEX', 'COLAB_DRIVE_RUNS', 'one_hot', 'labels_from_one_hot', 'make_palette', 'colorize', 'legend_patches',
+           'show_label_map', 'image_to_tensor', 'tensor_to_image', 'set_seed', 'atomic_write', 'atomic_save',
+           'remove_orphan_temps', 'RunFolderLock', 'UnsafeFileError', 'load_saved', 'Machine', 'colab_setup']
 
 # %% ../nbs/00_core.ipynb #4f2d1e0c
 IGNORE_INDEX = 255  # label value for "no class": zero in every one-hot channel, skipped by losses and metrics
@@ -224,3 +225,35 @@ def load_saved(path, # a dict written by `atomic_save`
         f"{path} is not a readable {what} file ({type(e).__name__}: {e}); it may be truncated, or written by another program.") from e
     if not isinstance(obj, dict) or (check is not None and not check(obj)): raise ValueError(f"{path} is not a {what} file{': ' + wrong if wrong else ''}.")
     return obj
+
+# %% ../nbs/00_core.ipynb #eeb45da7
+class Machine(NamedTuple):
+    "What `colab_setup` found: where the notebook runs and what to train with there."
+    colab: bool   # running on Google Colab
+    device: str   # 'cuda' or 'cpu'
+    preset: str   # the preset that fits the device: 'paper' on a GPU
+    runs: Path    # the folder for training runs (on Google Drive when asked on Colab)
+
+COLAB_DRIVE_RUNS = 'MyDrive/semseg_gan/runs'   # the runs folder on Google Drive, under Drive's mount point
+
+def colab_setup(keep_runs_on_drive:bool=False, # on Colab: mount Google Drive and keep runs there, so `--resume` survives a disconnect
+                cpu_preset:str='tiny', # the preset without a GPU: 'tiny' (64×64, seconds per epoch) or 'cpu' (128×128)
+                drive_mount:str='/content/drive', # where Colab mounts Google Drive
+               ) -> Machine:
+    "Say in one line what this machine is (Colab or not, GPU or not), and return it with the preset and runs folder to use."
+    if cpu_preset not in ('tiny', 'cpu'): raise ValueError(
+        f"cpu_preset is the preset to use without a GPU: 'tiny' (64×64) or 'cpu' (128×128); got {cpu_preset!r}.")
+    colab, gpu = 'google.colab' in sys.modules, torch.cuda.is_available()
+    (device, preset), runs, note = ('cuda', 'paper') if gpu else ('cpu', cpu_preset), Path('runs'), ''
+    if keep_runs_on_drive and not colab:
+        warnings.warn("keep_runs_on_drive=True is ignored: this is not Colab, so there is no Google Drive to mount; "
+                      "runs go to runs/.", stacklevel=2)
+    elif keep_runs_on_drive:
+        from google.colab import drive
+        drive.mount(drive_mount)
+        runs, note = Path(drive_mount)/COLAB_DRIVE_RUNS, ' (Google Drive: after a disconnect, continue a run with --resume)'
+        runs.mkdir(parents=True, exist_ok=True)
+    if colab and not gpu: note += '; for a GPU: Runtime > Change runtime type'
+    hw = f'GPU ({torch.cuda.get_device_name(0)})' if gpu else 'no GPU'
+    print(f"{'Colab' if colab else 'not Colab'}, {hw}: device {device}, preset {preset!r}, runs in {runs}/{note}")
+    return Machine(colab, device, preset, runs)

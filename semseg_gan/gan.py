@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_gan.ipynb #40ae47c0
 from __future__ import annotations
-import csv, hashlib, io, math, random, time, warnings
+import csv, hashlib, io, math, os, random, time, warnings
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from fastai.learner import Learner, Metric, Recorder
 from fastai.callback.core import Callback, CancelFitException
+from fastai.callback.progress import ProgressCallback
 from fastai.callback.schedule import ParamScheduler, SchedNo, SchedLin, combine_scheds
 from fastai.optimizer import OptimWrapper
 from .data import SemanticDataLoaders, show_pairs
@@ -422,6 +423,9 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
                         checkpoint_every, explode=explode, balanced_patch=balanced_patch)
     v = VARIANTS[variant]
     world = dist_info()[1]
+    if world == 1 and int(os.environ.get('WORLD_SIZE', '1')) > 1: raise RuntimeError(
+        f"this process was started by torchrun (WORLD_SIZE={os.environ['WORLD_SIZE']}) but has not joined the group: "
+        "call semseg_gan.distributed.init_distributed() before building the learner.")
     if world > 1: dls = shard_train(dls)   # several processes (torchrun): each trains on its share of every epoch
     K = dls.n_classes
     n_in = getattr(dls, 'n_inputs', K)     # channels of G's input: K, or more (pose: heatmaps + source image)
@@ -445,6 +449,7 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
     learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, lr=lr, splitter=generator_params,
                     metrics=[LossPart(k) for k in LOSS_PARTS], cbs=cbs, path=path)
     learn.recorder.train_metrics = True
+    if not is_main_process(): learn.remove_cb(ProgressCallback)   # one progress display: rank 0's
     learn.cgan = trainer
     learn.config = dict(variant=variant, n_classes=K, n_inputs=n_in, size=size, lr=lr, betas=tuple(betas), gan_mode=gan_mode, class_weight=class_weight,
                         weight_mode=weight_mode, balanced_patch=balanced_patch, lambda_rec=lam, ngf=ngf, ndf=ndf, n_layers=n_layers, norm=norm, precision=precision,
