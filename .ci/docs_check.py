@@ -135,9 +135,12 @@ def main():
             # search, as a reader uses it: the search box on the home page, then the results page
             current[0] = 'search'
             page.goto(base + 'index.html', wait_until='networkidle')
-            page.keyboard.press('Control+k')
             box = page.locator('#pst-search-dialog input[name="q"]')
-            box.wait_for(state='visible', timeout=10_000)
+            for attempt in range(3):   # on a loaded machine the page's key handler may not be attached yet: press again
+                page.keyboard.press('Control+k')
+                try: box.wait_for(state='visible', timeout=10_000); break
+                except Exception:
+                    if attempt == 2: raise
             box.fill('semantic_weights'); box.press('Enter')
             page.wait_for_url(re.compile(r'search\.html\?q=semantic_weights'), timeout=15_000)
             page.wait_for_function("() => { const s = document.querySelector('#search-results p.search-summary, #search-results .search-summary');"
