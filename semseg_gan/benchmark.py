@@ -208,22 +208,25 @@ BENCH_E = dict(arch='unet', preset='tiny', epochs=20, seed=1, arch_kwargs=dict(w
 
 def _data_tag(data) -> str: return hashlib.sha256(data.name.encode()).hexdigest()[:8]   # one file per data set
 
+def _segmenter_once(data:SemanticPairs, role:str, cfg:dict, retrain:bool, quiet:bool) -> tuple:
+    "A segmenter trained once with `train_segmenter` for this data set and `cfg`, kept in `models_dir()` under a name that says both, then loaded."
+    from semseg_gan.semantic_loss import train_segmenter, save_segmenter, load_segmenter, models_dir
+    kw = '_'.join(f'{k}{v}' for k, v in cfg['arch_kwargs'].items())
+    path = models_dir()/f"benchmark_v{BENCH_VERSION}_{role}_{cfg['arch']}_{kw}_{cfg['preset']}_e{cfg['epochs']}_s{cfg['seed']}_{_data_tag(data)}.pth"
+    if path.exists() and not retrain:
+        net, rec = load_segmenter(path)
+        if rec['dataset'] == data.name: return net, rec
+    net, rec = train_segmenter(data, cfg['arch'], preset=cfg['preset'], epochs=cfg['epochs'], bs=8, seed=cfg['seed'],
+                               quiet=quiet, **cfg['arch_kwargs'])
+    save_segmenter(net, rec, path)
+    return net, rec
+
 def bench_evaluator(data:SemanticPairs, # the benchmark set (its train split's real images)
                     retrain:bool=False, # train again even when a saved one with these settings exists
                     quiet:bool=True, **settings, # override `BENCH_E`
                    ) -> tuple: # (E in eval mode, its training record)
     "The benchmark's evaluator E: trained once with `train_segmenter`, kept in `models_dir()`, then loaded."
-    from semseg_gan.semantic_loss import train_segmenter, save_segmenter, load_segmenter, models_dir
-    cfg = {**BENCH_E, **settings}
-    kw = '_'.join(f'{k}{v}' for k, v in cfg['arch_kwargs'].items())
-    path = models_dir()/f"benchmark_v{BENCH_VERSION}_E_{cfg['arch']}_{kw}_{cfg['preset']}_e{cfg['epochs']}_s{cfg['seed']}_{_data_tag(data)}.pth"
-    if path.exists() and not retrain:
-        E, rec = load_segmenter(path)
-        if rec['dataset'] == data.name: return E, rec
-    E, rec = train_segmenter(data, cfg['arch'], preset=cfg['preset'], epochs=cfg['epochs'], bs=8, seed=cfg['seed'],
-                             quiet=quiet, **cfg['arch_kwargs'])
-    save_segmenter(E, rec, path)
-    return E, rec
+    return _segmenter_once(data, 'E', {**BENCH_E, **settings}, retrain, quiet)
 
 # %% ../nbs/12_controlled_benchmark.ipynb #cb8ef799
 def d_grid(size:int, n_layers:int=3) -> tuple:
@@ -280,15 +283,7 @@ def iou_from_counts(I:np.ndarray, U:np.ndarray) -> np.ndarray:
 # %% ../nbs/12_controlled_benchmark.ipynb #a7a53b46
 def bench_T_s(data:SemanticPairs, retrain:bool=False, quiet:bool=True):
     "T_s of the 'semloss' setting: a wider, deeper SegUNet than E, another seed (`BENCH_T_S`), trained once and kept."
-    from semseg_gan.semantic_loss import train_segmenter, save_segmenter, load_segmenter, models_dir
-    c = BENCH_T_S
-    path = models_dir()/f"benchmark_v{BENCH_VERSION}_T_s_unet_width{c['arch_kwargs']['width']}_{c['preset']}_e{c['epochs']}_s{c['seed']}_{_data_tag(data)}.pth"
-    if path.exists() and not retrain:
-        T, rec = load_segmenter(path)
-        if rec['dataset'] == data.name: return T, rec
-    T, rec = train_segmenter(data, c['arch'], preset=c['preset'], epochs=c['epochs'], bs=8, seed=c['seed'], quiet=quiet, **c['arch_kwargs'])
-    save_segmenter(T, rec, path)
-    return T, rec
+    return _segmenter_once(data, 'T_s', BENCH_T_S, retrain, quiet)
 
 class ValCurve(Callback):
     "After each epoch: E's per-class IoU on G's images of the validation maps, kept in `curve.json` in the run folder."
@@ -304,16 +299,6 @@ class ValCurve(Callback):
         self.rows.append(dict(epoch=self.epoch, per_class_iou=[None if np.isnan(v) else round(float(v), 4) for v in iou_from_counts(I, U)]))
         atomic_write(self.learn.path/'curve.json', lambda f: f.write(json.dumps(self.rows).encode()))
 
-def _bench_git() -> str|None:
-    "The commit of the library that runs, and whether its files differ from it."
-    import subprocess, semseg_gan
-    root = Path(semseg_gan.__file__).resolve().parent.parent
-    try:
-        c = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--', 'semseg_gan'], cwd=root, capture_output=True, text=True).stdout.strip()
-        return (c + ('+uncommitted library changes' if dirty else '')) if c else None
-    except OSError: return None
-
 def bench_run(setting:str, # a key of `BENCH_SETTINGS`
               seed:int, # seeds G's and D's weights and the data order (the same across settings: paired)
               runs:str|Path, # run folders (checkpoints; not committed)
@@ -325,7 +310,7 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     "Train one setting with one seed (resuming its checkpoint if there is one), score it with E, write its result."
     from semseg_gan.data import semantic_dls
     from semseg_gan.gan import semseg_gan_learner, generate, TEST_MODES
-    from semseg_gan.ablation import test_set
+    from semseg_gan.ablation import test_set, _git_commit
     variant, opts = BENCH_SETTINGS[setting]
     cfg = {**BENCH_RUN, **budget}
     out = Path(results)/f'{setting}_seed{seed}.json'
@@ -351,7 +336,7 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     s_t, y_t = test_set(data, cfg['preset'])
     lab = labels_from_one_hot(s_t)
     res = dict(setting=setting, seed=seed, variant=variant, options=opts, **cfg, dataset=data.name, bench_set=bench_set or {}, classes=list(data.classes),
-               git=_bench_git(), command=command, E=dict(BENCH_E), torch_threads=torch.get_num_threads(),
+               git=_git_commit(), command=command, E=dict(BENCH_E), torch_threads=torch.get_num_threads(),
                minutes_this_session=round((time.time() - t0) / 60, 1), resumed=done > 0,
                curve=json.loads((run/'curve.json').read_text()), test={})
     for mode in TEST_MODES:
