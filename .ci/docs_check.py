@@ -5,8 +5,9 @@ Checked, page by page: it loads (HTTP 200, no JavaScript error); every image loa
 typeset (every math element holds MathJax's output, no TeX error, no `$...$` or `\\(...\\)` left in the text); every
 link inside the site leads to a page, and to an element of it where the link names one. Then: each API page lists every
 name of its module's `__all__`, with a section for every exported function and class (`semantic_weights`,
-`semseg_gan_learner`, ...); the site's search, typed into the search box, finds `semantic_weights`; and the browser
-asked no host but the local server for anything, and got no error for anything it asked. Two screenshots (a lesson
+`semseg_gan_learner`, ...); the Results page is there, with its tables (computed from nbs/results/ at build time)
+and links to the lessons that explain them; the site's search, typed into the search box, finds `semantic_weights`;
+and the browser asked no host but the local server for anything, and got no error for anything it asked. Two screenshots (a lesson
 with math, an API page) are saved and their paths printed.
 
 Run from the repository root in the project's environment: `python .ci/docs_check.py [--site DIR] [--out DIR]`."""
@@ -54,6 +55,7 @@ PAGE_STATE = r"""async () => {
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
     text: document.querySelector('main, article, body').innerText,
     h2: [...document.querySelectorAll('h2')].map(h => h.textContent.replace(/[#¶]/g, '').trim()),
+    tables: document.querySelectorAll('article table').length,
   };
 }"""
 
@@ -131,6 +133,14 @@ def main():
                 if rel not in states: problem(rel, 'missing'); continue
                 for n in names:
                     if n not in states[rel]['h2']: problem(rel, f'no section for {n}')
+
+            # the Results page (docs/results_page.py): tables, and links to the lessons that explain the numbers
+            st = states.get('results.html')
+            if st is None: problem('results.html', 'missing')
+            else:
+                lessons = {urlsplit(h).path for h in st['links'] if '/lessons/' in h}
+                if st['tables'] < 3: problem('results.html', f"{st['tables']} tables (expected one per result file at least)")
+                if len(lessons) < 3: problem('results.html', f'links to {len(lessons)} lessons (10, 11 and 12 expected)')
 
             # search, as a reader uses it: the search box on the home page, then the results page
             current[0] = 'search'

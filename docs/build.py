@@ -6,8 +6,10 @@ Three steps:
 1. nbdev's own processing (`nbdev.serve.proc_nbs`, into `_proc/`): the API reference (`show_doc`) is added after each
    exported definition. Only imports, exported cells and `show_doc` calls run; every other output is shown as committed.
 2. A small conversion into `docs/_build/src/`: Quarto's notation (front matter, `#| echo: false`, `{target=...}` link
-   attributes, links to `https://<doc_host>/<page>.html#<name>`) becomes what MyST understands; the lessons, the test
-   suites, one API page per module, and the Markdown pages of docs/ are laid out in sections.
+   attributes, links to `https://<doc_host>/<page>.html#<name>`) becomes what MyST understands; the lessons (every
+   `nbs/NN_*.ipynb` below 90, whatever notebooks are there), the test suites, one API page per module, the Markdown
+   pages of docs/, and the Results page, written now from the committed result files (docs/results_page.py), are
+   laid out.
 3. Sphinx (myst-nb, pydata-sphinx-theme; configuration in docs/conf.py), warnings as errors. MathJax 3 is copied into
    the site from the npm package `mathjax@3.2.2` (fetched once with `npm pack` into a cache outside the repository and
    checked against npm's sha512), so that a page loads nothing from another host.
@@ -228,7 +230,7 @@ def stage(site:Site):
     for page in pages:
         nb = site.notebook(page)
         if page['name'] == 'index':
-            nb['cells'].append(md_cell(toctree(['lessons/index', 'api/index', 'benchmarks', 'site'])))
+            nb['cells'].append(md_cell(toctree(['lessons/index', 'api/index', 'benchmarks', 'results', 'site'])))
         (SRC/page['section']/(page['name'] + '.ipynb')).write_text(json.dumps(nb, indent=1, ensure_ascii=False))
     desc = lambda p: site.fix_markdown(p['description'].replace('\n', ' ').replace('|', '\\|'), in_cell=True)
     lessons = [p for p in pages if p['section'] == 'lessons']
@@ -252,7 +254,12 @@ def stage(site:Site):
         + '\n' + toctree([p['module'] for p in mods]))
     for name in PAGES:
         shutil.copy(DOCS/name, SRC/('site.md' if name == 'README.md' else name))
-    log(f'staged {len(pages)} notebooks, {len(mods)} API pages and {len(PAGES)} pages into {SRC}')
+    t = time.time()
+    sys.path.insert(0, str(DOCS))
+    from results_page import results_page   # the numbers, computed from nbs/results/ now
+    (SRC/'results.md').write_text(site.fix_markdown(results_page(), in_cell=True))
+    log(f'staged {len(pages)} notebooks, {len(mods)} API pages, {len(PAGES)} pages and the Results page '
+        f'({time.time() - t:.0f} s) into {SRC}')
 
 def sphinx(workers:int):
     if HTML.exists(): shutil.rmtree(HTML)

@@ -19,27 +19,37 @@ from .semantic_loss import train_segmenter, save_segmenter, load_segmenter
 from .gan import *
 from .distributed import init_distributed, barrier
 from .data import preset as preset_sizes
+from .own_data import *
+from .data import _image_problem, _some, _count
+from fastai.callback.core import Callback
 from contextlib import contextmanager, nullcontext
 
 # %% auto #0
-__all__ = ['load_dataset', 'arg_parser', 'run_cli', 'output_folder', 'semseg_gan_train', 'train_main', 'semseg_gan_generate',
-           'generate_main', 'semseg_gan_demo', 'demo_main']
+__all__ = ['ALIASES', 'load_dataset', 'arg_parser', 'run_cli', 'output_folder', 'EpochLines', 'pick_device', 'semseg_gan_train',
+           'train_main', 'semseg_gan_generate', 'generate_main', 'semseg_gan_check_data', 'check_main',
+           'semseg_gan_demo', 'demo_main']
 
 # %% ../nbs/08_cli.ipynb #992d5f62
-def load_dataset(name:str, # 'samples', 'facades', 'cityscapes', or a folder of photo + label pairs in CMP format
+def load_dataset(name:str, # a built-in name (samples, facades, cityscapes), a dataset.json (or its folder), or a folder of CMP-format pairs
                  data_root:str|None=None, seed:int=0) -> SemanticPairs:
     "A dataset by the name the command line uses."
     if name == 'samples': return sample_facades(seed)
     if name == 'facades': return facades(data_root, seed=seed)
     if name == 'cityscapes': return cityscapes(root=data_root)
     p = Path(name)
-    if p.is_dir(): return facades(path=p, seed=seed)
+    if p.is_file() or p.suffix.lower() == '.json' or (p/'dataset.json').is_file(): return dataset_spec(p).pairs(seed)
+    if p.is_dir():   # no description: read as CMP-format pairs (photo + map of stored ids 1..12), as before descriptions existed
+        try: return facades(path=p, seed=seed)
+        except (FileNotFoundError, DataCheckError) as e: raise type(e)(
+            f"{e}\n(A folder without a dataset.json is read as CMP-format pairs. For other data, describe it once in "
+            f"{p/'dataset.json'}: classes, photos, maps, labels; see the 'Bring your own data' tutorial.)") from None
     if name.strip() in ('', '.') or os.sep in name or p.suffix: raise FileNotFoundError(
-        f"dataset folder {name!r} not found: give a folder of CMP-format photo + label pairs, or 'samples', 'facades', 'cityscapes'.")
-    raise ValueError(f"unknown dataset {name!r}: use 'samples', 'facades', 'cityscapes' or a folder of CMP-format pairs.")
+        f"dataset {name!r} not found: give a dataset.json, a folder of CMP-format pairs, or one of {', '.join(BUILTIN_DATASETS)}.")
+    raise ValueError(f"unknown dataset {name!r}: use one of {', '.join(BUILTIN_DATASETS)}, a dataset.json, or a folder of CMP-format pairs.")
 
 # %% ../nbs/08_cli.ipynb #63254856
 _TYPES = {'str': str, 'int': int, 'float': float, 'bool': bool}
+ALIASES = {'dataset': ['--data']}   # other spellings of a flag: `semseg_gan_train --data my/dataset.json`
 
 def arg_parser(func, # a command's function: its signature and docments define the command line
                prog:str|None=None):
@@ -50,7 +60,7 @@ def arg_parser(func, # a command's function: its signature and docments define t
         anno = v.annotation if isinstance(v.annotation, str) else getattr(v.annotation, '__name__', 'str')
         typ, doc = _TYPES.get(anno, str), docs.get(k) or ''
         if v.default is inspect.Parameter.empty: p.add_argument(k, type=typ, help=doc); continue
-        names = [f'--{k}'] + ([f"--{k.replace('_', '-')}"] if '_' in k else [])   # --epochs_decay or --epochs-decay
+        names = [f'--{k}'] + ([f"--{k.replace('_', '-')}"] if '_' in k else []) + ALIASES.get(k, [])   # --epochs_decay or --epochs-decay
         if typ is bool: p.add_argument(*names, dest=k, action='store_true', help=doc)
         else: p.add_argument(*names, dest=k, type=typ, default=v.default,
                              help=doc if v.default is None or '(default' in doc else f'{doc} (default: {v.default})')
@@ -110,10 +120,46 @@ def _T_s_for_run(T:Path, data, preset:str, epochs:int, seed:int, resume:bool, sa
     if say: print(f"reusing {T}: trained earlier for this run (same dataset, preset, epochs and seed)")
     return T
 
+class EpochLines(Callback):
+    "One plain line per epoch (epoch, losses, seconds), and after a few batches an estimate of the time per epoch."
+    order = 60   # after the Recorder has its epoch's values
+    def __init__(self, total:int, say=print): self.total, self.say, self.t0 = total, say, None
+    def before_epoch(self): self.t0, self.n = time.perf_counter(), 0
+    def after_batch(self):
+        if not self.training: return
+        self.n += 1
+        if self.epoch == self.learn.epoch and getattr(self, 'estimated', False) is False and self.n == min(3, len(self.dls.train)):
+            per = (time.perf_counter() - self.t0) / self.n * len(self.dls.train)
+            run = per * self.total
+            self.say(f"about {per:.2g} s per epoch here ({len(self.dls.train)} batches of {self.dls.train.bs} on "
+                     f"{self.dls.device}); {self.total} epochs: about " + (f"{run:.0f} s" if run < 90 else f"{run / 60:.0f} min"), flush=True)
+            self.estimated = True
+    def after_epoch(self):
+        got = dict(zip(self.recorder.metric_names[1:-1], self.recorder.log[1:]))
+        parts = '  '.join(f"{n[6:]} {v:.3f}" for n, v in got.items()
+                          if n.startswith('train_') and n != 'train_loss' and isinstance(v, float))   # the loss parts
+        valid = f"  valid loss {got['valid_loss']:.3f}" if isinstance(got.get('valid_loss'), float) else ''
+        self.say(f"epoch {self.epoch + 1}/{self.n_epoch}  loss {got.get('train_loss', float('nan')):.3f}  {parts}{valid}  "
+                 f"{time.perf_counter() - self.t0:.0f} s", flush=True)
+
+def pick_device(device:str='auto', # auto | cpu | cuda (or cuda:N)
+               ) -> torch.device:
+    "The device a command runs on; 'cuda' without a GPU is an error that says so."
+    if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if device == 'cpu': return torch.device('cpu')
+    if device.startswith('cuda'):
+        if not torch.cuda.is_available(): raise RuntimeError(
+            f"--device {device}: torch sees no GPU here (torch.cuda.is_available() is False); use --device cpu or auto.")
+        return torch.device(device)
+    raise ValueError(f"--device {device}: must be auto, cpu, cuda or cuda:N.")
+
 @call_parse
-def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes', or a folder of CMP-format pairs
+def semseg_gan_train(dataset:str='samples', # samples | facades | cityscapes | your dataset.json (also: --data)
                      variant:str='full', # pix2pix | semdisc | semloss | full
-                     preset:str='tiny', # paper (256) | cpu (128) | tiny (64)
+                     preset:str=None, # paper (256) | cpu (128) | tiny (64) (default: the dataset's size, else tiny)
+                     size:str=None, # training size HxW, e.g. 96x64 (both multiples of 32); wins over --preset
+                     fit:str=None, # crop | pad | squash: how photos meet that size (default: the dataset's)
+                     device:str='auto', # auto | cpu | cuda
                      epochs:int=100, # epochs at a constant learning rate
                      epochs_decay:int=100, # epochs of linear decay
                      bs:int=1, # batch size
@@ -134,13 +180,16 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
                      precision:str='fp32', # fp32 | bf16
                      allow_changes:str='', # with --resume: comma-separated settings that may differ from the checkpoint's
                      trust:bool=False, # unpickle the files named by --T_s / the checkpoint if needed (only files you made: it can run code)
-                     quiet:bool=False, # no progress bars
+                     quiet:bool=False, # no progress bars: one line per epoch (also what a log file gets)
                      debug:bool=False, # on an error, show the full traceback
                     ):
     "Train a semantic image synthesis GAN (one variant of the ablation) and export its generator."
     check_train_options(variant, lr, gan_mode, class_weight, weight_mode, None, ngf, ndf, 3, 'batch', precision, checkpoint_every,
                         epochs, epochs_decay, bs, seed, balanced_patch=balanced_patch)   # every option, before any work
-    preset_sizes(preset)   # an unknown preset fails here
+    if preset is not None: preset_sizes(preset)   # an unknown preset fails here
+    hw = train_size(size) if size is not None else None
+    if fit is not None: _choice('fit', fit, tuple(FITS))
+    dev = pick_device(device)
     if not str(out).strip(): raise ValueError("--out is empty: name the folder the run should write to.")
     changes = tuple(a.strip() for a in allow_changes.split(',') if a.strip())
     if changes and not resume: raise ValueError("--allow_changes applies to --resume only.")
@@ -154,7 +203,19 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
     main = rank == 0
     quiet = quiet or not main          # one progress display, rank 0's
     data = load_dataset(dataset, data_root, seed)
-    dls = semantic_dls(data, preset, bs=bs, seed=seed)   # checks the data and the batch size before T_s is trained
+    if hw is None and preset is not None: hw = train_size(preset_sizes(preset)['size'])
+    if hw is not None: data.size = hw          # what T_s and the GAN train at
+    if fit is not None: data.fit = fit
+    if data.size is None: data.size = (64, 64)   # neither --size, --preset nor the dataset names one: tiny
+    preset = size_label(data.size)             # 'tiny', 'cpu', 'paper', or 'HxW': recorded with T_s and the run
+    if dev.type == 'cpu':
+        from fastai.torch_core import defaults
+        defaults.use_cuda = False              # T_s too, on the CPU
+    dls = semantic_dls(data, 'tiny', bs=bs, seed=seed, device=dev)   # checks the data and the batch size before T_s is trained
+    shape = tuple(dls.one_batch()[1].shape[-2:])
+    if main: print(f"{data.name}: {len(data)} pairs ({', '.join(f'{k} {len(v)}' for k, v in data.splits.items())}), {data.n_classes} classes; "
+                   f"training {variant} at {shape[0]}x{shape[1]} (height x width, fit '{dls.fit}'), batch {bs}, on {dev}"
+                   + (f" ({_count(torch.get_num_threads(), 'thread')})" if dev.type == 'cpu' else ''))
     if world > 1 and main: print(f"{world} processes x batch {bs} = global batch {world * bs}")
     with output_folder(out) as out, RunFolderLock(out) if main else nullcontext():   # the lock covers T_s training too
         T = None
@@ -164,7 +225,7 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
             if not T_s and T.exists(): _T_s_for_run(T, data, preset, T_s_epochs, seed, resume, say=main)
             elif not T.exists():
                 if main: print(f"training T_s on {data.name}'s training split ({preset}, {T_s_epochs} epochs) -> {T}")
-                model, rec = train_segmenter(data, preset=preset, epochs=T_s_epochs, seed=seed, quiet=quiet,
+                model, rec = train_segmenter(data, preset='tiny', epochs=T_s_epochs, seed=seed, quiet=quiet or not sys.stdout.isatty(),
                                              bs=min(8, len(data.subset('train'))))
                 if main: save_segmenter(model, rec, T)
         barrier()
@@ -173,10 +234,11 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
                                    path=out, checkpoint_every=checkpoint_every, precision=precision, trust=trust and bool(T_s))
         learn.config['seed'] = seed   # a resume with another seed would use another split: refused
         t0 = time.time()
-        fit = lambda: learn.fit_pix2pix(epochs, epochs_decay, resume=ckpt if resume else None, trust=trust, allow_changes=changes)
-        if quiet:
-            with learn.no_bar(), learn.no_logging(): fit()
-        else: fit()
+        run = lambda: learn.fit_pix2pix(epochs, epochs_decay, resume=ckpt if resume else None, trust=trust, allow_changes=changes)
+        if quiet or not sys.stdout.isatty():    # a log file or --quiet: one plain line per epoch, no progress bar
+            learn.add_cb(EpochLines(epochs + epochs_decay, print if main else (lambda *a, **k: None)))
+            with learn.no_bar(), learn.no_logging(): run()
+        else: run()                             # a terminal: fastai's progress bar and table
         if main:
             export_generator(learn, out/'generator.pth')
             fig = learn.show_results(max_n=4)
@@ -188,49 +250,97 @@ def semseg_gan_train(dataset:str='samples', # 'samples', 'facades', 'cityscapes'
 def train_main(): run_cli(semseg_gan_train)
 
 # %% ../nbs/08_cli.ipynb #6ee47617
+def _unfit(img:Image.Image, # the generated image, at the model's shape
+           wh:tuple, # (width, height) of the map it was made from
+           fit:str) -> Image.Image:
+    "Undo `fit_to` on a generated image: back to the map's own size ('squash', 'pad'); 'crop' keeps the centre crop it drew."
+    if fit == 'squash': return img.resize(wh, Image.BICUBIC)
+    if fit == 'pad':
+        (W, H), (w0, h0) = img.size, wh
+        s = min(W / w0, H / h0); w1, h1 = max(1, round(w0 * s)), max(1, round(h0 * s))
+        x0, y0 = (W - w1) // 2, (H - h1) // 2
+        return img.crop((x0, y0, x0 + w1, y0 + h1)).resize(wh, Image.BICUBIC)
+    return img
+
 @call_parse
 def semseg_gan_generate(model:str, # a generator file from semseg_gan_train / export_generator
-                        labels:str, # folder of label-map PNGs
+                        labels:str, # folder of label maps, stored as the training maps were (ids or colours: the model knows which)
                         out:str, # folder to write the images to
-                        label_format:str='ids', # ids | color
-                        label_offset:int=0, # added to stored ids (CMP Facades: -1)
                         bs:int=8, # images per forward pass
+                        device:str='auto', # auto | cpu | cuda
                         overwrite:bool=False, # replace images that already exist in the output folder
                         trust:bool=False, # load a generator file that needs unpickling (only your own: it can run code)
                         debug:bool=False, # on an error, show the full traceback
                        ):
-    "Generate one image per label map with a trained generator."
-    _choice('label_format', label_format, ('ids', 'color'))
+    "Generate one image per label map with a trained generator, reading the maps the way its training data was read."
     if bs < 1: raise ValueError(f"--bs {bs}: must be at least 1.")
-    if not Path(labels).is_dir(): raise FileNotFoundError(f"the labels folder {labels} does not exist (or is not a folder); give the folder that holds the label-map PNGs.")
+    dev = pick_device(device)
+    if not Path(labels).is_dir(): raise FileNotFoundError(f"the labels folder {labels} does not exist (or is not a folder); give the folder that holds the label maps.")
     if Path(out).resolve() == Path(labels).resolve(): raise ValueError(f"the output folder is the labels folder ({out}): the images would replace the maps; choose another output folder.")
     G, info = load_generator(model, trust=trust)
-    K, size = len(info['classes']), info['size']
-    files = sorted(p for p in Path(labels).iterdir() if p.suffix.lower() == '.png')
-    if not files: raise FileNotFoundError(f"no .png label maps in {labels} (label maps must be PNG: lossless).")
+    K = len(info['classes'])
+    H, W = info.get('shape') or (info['size'],) * 2
+    fit = info.get('fit', 'squash')
+    if info.get('labels'): reader = label_reader(info['labels'])          # the training data's own reading: ids or colours
+    else:
+        reader = IdLabels(K)
+        print(f"{model} was exported before generators carried their data description: reading maps as class ids 0..{K - 1}")
+    exts = LOSSLESS_EXTS + (('.jpg', '.jpeg', '.webp') if isinstance(reader, ColorLabels) else ())
+    files = sorted(p for p in Path(labels).iterdir() if p.suffix.lower() in exts)
+    if not files:
+        others = sorted({p.suffix.lower() or 'no extension' for p in Path(labels).iterdir() if p.is_file()})
+        raise FileNotFoundError(f"no label maps in {labels}: expected files ending in {', '.join(exts)}"
+                                + (f", found only {', '.join(others)}" if others else ' (it is empty)') + '.')
     taken = [f.stem + '.png' for f in files if (Path(out)/(f.stem + '.png')).exists()]
     if taken and not overwrite: raise FileExistsError(
         f"{len(taken)} of the images exist already in {out} (e.g. {taken[0]}); pass --overwrite to replace them, or choose another output folder.")
-    reader = IdLabels(K, offset=label_offset) if label_format == 'ids' else ColorLabels(info['palette'])
-    maps = []
+    maps, sizes = [], []
     for f in files:   # every map is read and checked before anything is written
-        try: raw = np.array(Image.open(f)) if label_format == 'ids' else None
-        except (OSError, ValueError) as e: raise ValueError(f"{f} is not a readable PNG ({e}); replace or remove it.") from None
-        if raw is not None:
-            if raw.ndim != 2: raise ValueError(f"{f} is not a map of class ids (it has {raw.shape[-1]} channels); use --label_format color.")
-            ids = raw.astype(np.int64) + label_offset
-            bad = np.unique(ids[((ids < 0) | (ids >= K)) & (raw != IGNORE_INDEX)])
-            if len(bad): raise ValueError(f"{f.name} has class ids {bad[:8].tolist()} but the model knows {K} classes (0..{K-1}); "
-                                          f"check --label_offset (CMP Facades: -1) or the model.")
-        lbl = reader(f)
-        maps.append(torch.from_numpy(np.array(Image.fromarray(lbl).resize((size, size), Image.NEAREST))).long())
-    y_hat = generate(G, one_hot(torch.stack(maps), K), bs)
+        size, problem = _image_problem(f)
+        if problem: raise ValueError(f"{f} {problem}; replace or remove it.")
+        try: lbl = reader(f)
+        except ValueError as e: raise ValueError(
+            f"{e}\nThe model was trained on {info['dataset']} ({K} classes: {_some(info['classes'], 6)}) and reads maps as "
+            f"{info['labels']['format'] if info.get('labels') else 'ids'}; {f.name} does not fit that.") from None
+        sizes.append(size)
+        maps.append(torch.from_numpy(np.array(fit_to(Image.fromarray(lbl), (H, W), fit, Image.NEAREST, IGNORE_INDEX))).long())
+    y_hat = generate(G.to(dev), one_hot(torch.stack(maps), K), bs)
     with output_folder(out) as out:
-        for f, img in zip(files, y_hat):
-            atomic_write(out/(f.stem + '.png'), lambda fh, img=img: Image.fromarray(tensor_to_image(img)).save(fh, format='PNG'))
-    print(f"wrote {len(files)} images to {out}")
+        for f, img, wh in zip(files, y_hat, sizes):
+            im = _unfit(Image.fromarray(tensor_to_image(img)), wh, fit)
+            atomic_write(out/(f.stem + '.png'), lambda fh, im=im: im.save(fh, format='PNG'))
+    how = {'squash': "each at its map's size", 'pad': "each at its map's size", 'crop': f"the centre {H}x{W} crop of each map (fit 'crop')"}[fit]
+    print(f"wrote {len(files)} images to {out} ({how})")
 
 def generate_main(): run_cli(semseg_gan_generate)
+
+# %% ../nbs/08_cli.ipynb #5eb81c3b
+@call_parse
+def semseg_gan_check_data(dataset:str, # your dataset.json (or its folder), or a built-in name: samples | facades | cityscapes
+                          out:str=None, # folder for check_report.json and check_maps.png (default: write nothing)
+                          size:str=None, # judge against this training size HxW (default: the dataset's, else 64x64)
+                          fit:str=None, # crop | pad | squash (default: the dataset's)
+                          n_show:int=4, # pairs drawn in the figure
+                          data_root:str=None, # where the built-in datasets are (default: $SEMSEG_GAN_DATA)
+                          debug:bool=False, # on an error, show the full traceback
+                         ):
+    "Read every photo and map once, before any training: pairs, splits, pixels per class, sizes, unknown colours or ids."
+    if fit is not None: _choice('fit', fit, tuple(FITS))
+    data = load_dataset(dataset, data_root)
+    report = check_data(data, size=size, fit=fit)
+    print(check_text(report))
+    if out:
+        with output_folder(out) as o:
+            text = json.dumps(report, indent=1, default=str) + '\n'
+            atomic_write(o/'check_report.json', lambda f: f.write(text.encode()))
+            fig = show_check(data, n_show)
+            atomic_write(o/'check_maps.png', lambda f: fig.savefig(f, format='png', dpi=90))
+            plt.close(fig)
+        print(f"report: {o/'check_report.json'}; figure of decoded maps: {o/'check_maps.png'}")
+    if not report['ok']: raise DataCheckError(
+        f"{report['bad_pairs']} of {report['pairs']} pairs have problems (listed above); fix them before training.")
+
+def check_main(): run_cli(semseg_gan_check_data)
 
 # %% ../nbs/08_cli.ipynb #702d8707
 @call_parse

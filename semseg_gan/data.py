@@ -4,25 +4,25 @@
 
 # %% ../nbs/01_data.ipynb #b05cf3c5
 from __future__ import annotations
-import collections, os, random, shutil, tempfile, time, urllib.request, zipfile
+import collections, itertools, os, random, shutil, tempfile, time, urllib.request, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageFilter
 from .core import *
 from fastai.vision.all import (DataBlock, TransformBlock, ImageBlock, PILImage, PILMask, TensorMask, TensorImage,
                                RandTransform, Transform, Normalize, IntToFloatTensor, DataLoaders, TensorBase)
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'FACADE_CLASSES', 'FACADE_PALETTE', 'FACADES_URL', 'ID_MODES', 'PHOTO_EXTS', 'LABEL_EXT', 'UNPAIRED',
-           'CITYSCAPES_CLASSES', 'CITYSCAPES_PALETTE', 'CITYSCAPES_LABELID_TO_TRAINID', 'COCO_STUFF_CLASSES', 'PRESETS',
-           'data_root', 'download_facades', 'facades_path', 'DataCheckError', 'SemanticPairs', 'seeded_split',
-           'IdLabels', 'ColorLabels', 'facades', 'class_presence', 'cityscapes', 'paired_folder', 'preset',
-           'Pix2PixJitter', 'LoadPair', 'ReadLabel', 'ReadPhoto', 'TensorSemantic', 'OneHotMap', 'show_pairs',
-           'SemanticDataLoaders', 'semantic_dls', 'sample_facade', 'make_sample_facades', 'sample_data_path',
-           'sample_facades', 'check_pairs']
+__all__ = ['DATA_ENV', 'FACADE_CLASSES', 'FACADE_PALETTE', 'FACADES_URL', 'ID_MODES', 'PHOTO_EXTS', 'LABEL_EXT', 'LOSSLESS_EXTS',
+           'UNPAIRED', 'CITYSCAPES_CLASSES', 'CITYSCAPES_PALETTE', 'CITYSCAPES_LABELID_TO_TRAINID',
+           'COCO_STUFF_CLASSES', 'PRESETS', 'FITS', 'data_root', 'download_facades', 'facades_path', 'DataCheckError',
+           'SemanticPairs', 'seeded_split', 'IdLabels', 'ColorLabels', 'facades', 'class_presence', 'cityscapes',
+           'paired_folder', 'preset', 'train_size', 'size_label', 'load_size_for', 'Pix2PixJitter', 'fit_to',
+           'LoadPair', 'ReadLabel', 'ReadPhoto', 'TensorSemantic', 'OneHotMap', 'show_pairs', 'SemanticDataLoaders',
+           'semantic_dls', 'sample_facade', 'make_sample_facades', 'sample_data_path', 'sample_facades', 'check_pairs']
 
 # %% ../nbs/01_data.ipynb #cd132858
 DATA_ENV = 'SEMSEG_GAN_DATA'
@@ -96,6 +96,8 @@ class SemanticPairs:
     palette: np.ndarray                    # (K, 3) uint8 colours
     read_label: Callable                   # label path -> uint8 array (H, W) of ids 0..K-1, 255 = ignore
     splits: dict = field(default_factory=dict) # split name -> list of indices into `items`
+    size: tuple|None = None                # training size (height, width) the data asks for (None: the preset's square)
+    fit: str = 'squash'                    # how a photo meets that shape: 'squash' (pix2pix), 'crop' or 'pad' (see FITS)
 
     @property
     def n_classes(self): return len(self.classes)
@@ -162,6 +164,12 @@ class IdLabels:
         if table is None or ignore_index not in table: lut[ignore_index] = ignore_index
         known[[ignore_index, *void_ids]] = True
         self.lut, self.known, self.n_classes, self.ignore_index, self.bad_ids = lut, known, n_classes, ignore_index, bad_ids
+    def describe(self) -> dict:
+        "What this reader does, as plain JSON-able data (stored in an exported generator; `label_reader` rebuilds it)."
+        known = np.flatnonzero(self.known)
+        return dict(format='ids', n_classes=self.n_classes, ignore_index=self.ignore_index,
+                    table={int(k): int(self.lut[k]) for k in known if self.lut[k] != self.ignore_index},
+                    void_ids=[int(k) for k in known if self.lut[k] == self.ignore_index and k != self.ignore_index])
     def expected(self) -> str:
         "The stored ids this reader accepts, in words."
         return f"ids {_ranges(np.flatnonzero(self.known))} ({self.n_classes} classes; {self.ignore_index} = ignore)"
@@ -210,6 +218,18 @@ def _seg_dist(c, a, b):
     t = np.clip((ac * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-9), 0, 1)
     return np.linalg.norm(ac - t[..., None] * ab, axis=-1), t
 
+def _tri_dist(c, a, b, d):
+    "Distance from colour `c` (3,) to the triangle of colours a, b, d (the blends of three)."
+    e1, e2 = b - a, d - a
+    M = np.stack([e1, e2], 1)
+    (u, v), *_ = np.linalg.lstsq(M, c - a, rcond=None)
+    if u >= 0 and v >= 0 and u + v <= 1: return float(np.linalg.norm(a + u * e1 + v * e2 - c))
+    return float(min(_seg_dist(c[None], np.stack([a, a, b]), np.stack([b, d, d]))[0][0]))
+
+def _near(mask:np.ndarray, r:int=2) -> np.ndarray:
+    "Pixels within `r` pixels (a (2r+1)² square) of a True pixel of `mask`."
+    return np.array(Image.fromarray(mask.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(2 * r + 1))) > 0
+
 class ColorLabels:
     "Read a colour-coded label map (RGB, possibly anti-aliased or JPEG) into class ids by palette quantisation."
     def __init__(self, palette, # (K, 3) class colours, index = class id
@@ -217,61 +237,115 @@ class ColorLabels:
                  ignore_color=None, # colour meaning "unlabelled" (e.g. (0, 0, 0)), mapped to 255
                  ignore_index:int=IGNORE_INDEX,
                  bad_ids:str='error', # pixels far from every class colour: 'error' names the file; 'ignore' maps them to ignore_index
+                 stray_pixels:int=16, # up to this many such pixels per map are stray (set to ignore and reported, never an error)
                 ):
         if bad_ids not in ('error', 'ignore'): raise ValueError(f"bad_ids must be 'error' or 'ignore', got {bad_ids!r}.")
         self.palette = np.asarray(palette, dtype=np.float64)
-        self.max_distance, self.ignore_index, self.bad_ids = max_distance, ignore_index, bad_ids
+        self.max_distance, self.ignore_index, self.bad_ids, self.stray_pixels = max_distance, ignore_index, bad_ids, stray_pixels
         self.ignore_color = None if ignore_color is None else np.asarray(ignore_color, dtype=np.float64)
     def _quantize(self, rgb:np.ndarray) -> tuple:
-        "(class ids, number of pixels of no class colour (set to ignore), what they are in words)."
+        "(class ids, pixels of no class colour (set to ignore), what they are in words, {colour: pixels} of those)."
         pal = self.palette if self.ignore_color is None else np.vstack([self.palette, self.ignore_color])
         ids_of = np.arange(len(pal))
         if self.ignore_color is not None: ids_of[-1] = self.ignore_index
         flat = rgb.reshape(-1, 3).astype(np.int64)
         packed = (flat[:, 0] << 16) | (flat[:, 1] << 8) | flat[:, 2]
         uniq, inv = np.unique(packed, return_inverse=True)
+        inv = inv.reshape(-1)
         cols = np.stack([(uniq >> 16) & 255, (uniq >> 8) & 255, uniq & 255], 1).astype(np.float64)
         d = np.linalg.norm(cols[:, None] - pal[None], axis=-1)          # (U, K) distance to each palette colour
         best, dbest = d.argmin(1), d.min(1)
-        far = np.flatnonzero(dbest > self.max_distance)
-        n_px, about = 0, ''
-        if len(far):   # off-palette colours: accept those on (or near) a blend of two palette colours
+        pure = dbest <= self.max_distance                                 # a class colour, give or take compression noise
+        blend = {}   # colour index -> the two palette colours it lies between
+        if (~pure).any():   # off-palette colours: those on (or near) a blend of two palette colours may be anti-aliasing
             i, j = np.triu_indices(len(pal), 1)
-            for u in far:
+            for u in np.flatnonzero(~pure):
                 ds, t = _seg_dist(cols[u:u+1], pal[i], pal[j])
                 m = ds[0].argmin()
-                if ds[0, m] <= self.max_distance: best[u], dbest[u] = (i[m] if t[0, m] < 0.5 else j[m]), ds[0, m]
-            bad = far[dbest[far] > self.max_distance]
-            if len(bad):
-                n_px = int(np.isin(inv, bad).sum())
-                about = (f"{_count(n_px, 'pixel')} in {_count(len(bad), 'colour')}, e.g. RGB {tuple(int(v) for v in cols[bad[0]])}, are farther "
-                         f"than {self.max_distance} from every palette colour and every blend of two (is this the right palette?)")
-        ids = ids_of[best]
-        if n_px: ids[bad] = self.ignore_index
-        return ids[inv.reshape(-1)].reshape(rgb.shape[:2]).astype(np.uint8), n_px, about
+                if ds[0, m] <= self.max_distance: best[u], blend[u] = (i[m] if t[0, m] < 0.5 else j[m]), (i[m], j[m])
+        # ... but only on an edge between those two: a blend pixel must lie within 3 pixels of each of its two class
+        # colours, so that a solid block of an unknown colour that happens to lie between two class colours is not
+        # absorbed into one of them
+        is_blend = np.zeros(len(uniq), bool); is_blend[list(blend)] = True
+        far_px = ~(pure | is_blend)[inv]
+        if blend:
+            pure_cls = np.where(pure, best, -1)[inv].reshape(rgb.shape[:2])
+            near = {c: _near(pure_cls == c, 3).reshape(-1) for c in {c for ij in blend.values() for c in ij}}
+            pair_of = np.full((len(uniq), 2), -1); pair_of[list(blend)] = list(blend.values())
+            px = np.flatnonzero(is_blend[inv])
+            a, b = pair_of[inv[px], 0], pair_of[inv[px], 1]
+            ok = np.zeros(len(px), bool)
+            for c in near: ok |= (a == c) & near[c][px]
+            ok2 = np.zeros(len(px), bool)
+            for c in near: ok2 |= (b == c) & near[c][px]
+            far_px[px[~(ok & ok2)]] = True
+        # where three regions meet, an anti-aliased pixel blends three colours: accept it when it lies within
+        # max_distance of the triangle of the class colours found within 2 pixels of it (only a few pixels do)
+        far_at = np.flatnonzero(far_px)
+        if 0 < len(far_at) <= 20000:
+            H, W = rgb.shape[:2]
+            pure_cls = np.where(pure, best, -1)[inv].reshape(H, W)
+            fixed = []
+            for q in far_at:
+                y, x = divmod(int(q), W)
+                cs = np.unique(pure_cls[max(0, y - 2):y + 3, max(0, x - 2):x + 3]); cs = cs[cs >= 0]
+                if len(cs) < 3: continue
+                c = cols[inv[q]]
+                if min(_tri_dist(c, *pal[list(t)]) for t in itertools.combinations(cs, 3)) <= self.max_distance:
+                    best_c = cs[np.linalg.norm(pal[cs] - c, axis=1).argmin()]
+                    fixed.append((q, best_c))
+            for q, c in fixed: far_px[q] = False
+        else: fixed = []
+        n_px, about, colours = int(far_px.sum()), '', {}
+        if n_px:
+            u, c = np.unique(inv[far_px], return_counts=True)
+            order = np.argsort(-c)
+            colours = {tuple(int(v) for v in cols[u[k]]): int(c[k]) for k in order}
+            shown = ', '.join(f"RGB {rgb_} ({_count(n, 'pixel')})" for rgb_, n in list(colours.items())[:3])
+            about = (f"{_count(n_px, 'pixel')} in {_count(len(colours), 'colour')} ({shown}{', ...' if len(colours) > 3 else ''}) "
+                     f"{'is' if n_px == 1 else 'are'} farther than {self.max_distance} from every palette colour and are no "
+                     f"anti-aliased edge between two (is this the right palette?)")
+        ids = ids_of[best][inv]
+        for q, c in fixed: ids[q] = ids_of[c]
+        ids[far_px] = self.ignore_index
+        return ids.reshape(rgb.shape[:2]).astype(np.uint8), n_px, about, colours
     _todo = ("Pass the dataset's palette, raise max_distance if the map is heavily compressed, "
              "or pass bad_ids='ignore' to map these pixels to ignore.")
+    def describe(self) -> dict:
+        "What this reader does, as plain JSON-able data (stored in an exported generator; `label_reader` rebuilds it)."
+        return dict(format='color', palette=self.palette.astype(int).tolist(), max_distance=self.max_distance,
+                    ignore_color=None if self.ignore_color is None else self.ignore_color.astype(int).tolist(),
+                    ignore_index=self.ignore_index, stray_pixels=self.stray_pixels)
+    def _refuse(self, n_bad:int) -> bool: return n_bad > self.stray_pixels and self.bad_ids == 'error'
     def quantize(self, rgb:np.ndarray, name:str='label map') -> np.ndarray:
         "Map an (H, W, 3) uint8 array to class ids."
-        ids, n_bad, about = self._quantize(rgb)
-        if n_bad and self.bad_ids == 'error': raise ValueError(f"{name}: {about}. {self._todo}")
+        ids, n_bad, about, _ = self._quantize(rgb)
+        if self._refuse(n_bad): raise ValueError(f"{name}: {about}. {self._todo}")
         return ids
     def _read(self, path) -> tuple:
         with Image.open(path) as im: rgb, mode = np.array(im.convert('RGB')), im.mode
-        ids, n_bad, about = self._quantize(rgb)
+        ids, n_bad, about, colours = self._quantize(rgb)
         if n_bad and mode in ('L', 'I', 'I;16'): about += (
             f". It is a one-channel ({mode}) image: if its values are class ids, read it with label_format='ids' (IdLabels)")
-        return ids, n_bad, about
+        return ids, n_bad, about, colours
     def inspect(self, path) -> tuple:
-        "(pixels of no class colour, what they are): the check of one file."
-        return self._read(path)[1:]
+        "(pixels of no class colour, what they are): the check of one file (`refuses(n)` says whether they are too many)."
+        ids, n_bad, about, _ = self._read(path)
+        return n_bad, about
+    def refuses(self, n_bad:int) -> bool: return self._refuse(n_bad)
+    def report(self, path) -> dict:
+        "One map in numbers: its ids, pixels per class, and the pixels (and colours) of no class."
+        ids, n_bad, about, colours = self._read(path)
+        return dict(ids=ids, unknown_pixels=n_bad, unknown_colours=colours, about=about,
+                    refused=self._refuse(n_bad), stray=0 < n_bad <= self.stray_pixels)
     def __call__(self, path) -> np.ndarray:
-        ids, n_bad, about = self._read(path)
-        if n_bad and self.bad_ids == 'error': raise ValueError(f"{path}: {about}. {self._todo}")
+        ids, n_bad, about, _ = self._read(path)
+        if self._refuse(n_bad): raise ValueError(f"{path}: {about}. {self._todo}")
         return ids
 
 # %% ../nbs/01_data.ipynb #4d1bb94e
-PHOTO_EXTS, LABEL_EXT, UNPAIRED = ('.jpg', '.jpeg', '.png'), '.png', ('error', 'drop')
+PHOTO_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')   # what Pillow reads, by file ending
+LABEL_EXT, LOSSLESS_EXTS, UNPAIRED = '.png', ('.png', '.bmp', '.tif', '.tiff'), ('error', 'drop')
 
 def _files_in(folder:Path, what:str, exts) -> list:
     "The files of `folder`, sorted; a clear error when it does not exist or is not a folder."
@@ -303,17 +377,18 @@ def _match(photos:dict, labels:dict, unpaired:str, where:str) -> list:
     print(f"{where}: unpaired='drop' left out {found}; using the {_count(len(common), 'complete pair')}.")
     return common
 
-def _pairs_by_stem(photo_dir:Path, label_dir:Path, photo_exts=PHOTO_EXTS, label_ext=LABEL_EXT,
+def _pairs_by_stem(photo_dir:Path, label_dir:Path, photo_exts=PHOTO_EXTS,
+                   label_ext=LABEL_EXT, # a label map's file ending, or a tuple of them
                    label_suffix:str='', # label file = photo stem + suffix + label_ext
                    unpaired:str='error', # a photo without a label map, or the reverse: 'error', or 'drop' them (said)
                   ) -> list:
     "(photo, label map) pairs whose file names match: photo `x.jpg` <-> label `x{label_suffix}.png`."
     photo_dir, label_dir = Path(photo_dir), Path(label_dir)
-    shared = photo_dir == label_dir
-    label_files = _files_in(label_dir, *(('photos and label maps', photo_exts) if shared else ('label maps', (label_ext,))))
+    shared, label_exts = photo_dir == label_dir, (label_ext,) if isinstance(label_ext, str) else tuple(label_ext)
+    label_files = _files_in(label_dir, *(('photos and label maps', photo_exts) if shared else ('label maps', label_exts)))
     photo_files = label_files if shared else _files_in(photo_dir, 'photos', photo_exts)
     labels = {p.stem[:len(p.stem) - len(label_suffix)] if label_suffix else p.stem: p
-              for p in label_files if p.suffix.lower() == label_ext and p.stem.endswith(label_suffix)}
+              for p in label_files if p.suffix.lower() in label_exts and p.stem.endswith(label_suffix)}
     taken = set(labels.values())   # in a shared folder, a label file is never its own photo
     by_stem = {}
     for p in photo_files:
@@ -324,11 +399,11 @@ def _pairs_by_stem(photo_dir:Path, label_dir:Path, photo_exts=PHOTO_EXTS, label_
         f"({_some(twins, 3)}); photos are matched to label maps by stem, so each stem must name one photo. Remove or "
         f"rename the extra ones.")
     photos = {k: v[0] for k, v in by_stem.items()}
-    if not labels: raise _none_found(label_dir, 'label maps', (label_suffix + label_ext,), label_files)
+    if not labels: raise _none_found(label_dir, 'label maps', tuple(label_suffix + e for e in label_exts), label_files)
     if not photos: raise _none_found(photo_dir, 'photos', photo_exts, [p for p in photo_files if p not in taken])
     if not set(photos) & set(labels): raise FileNotFoundError(
         f"no photo in {photo_dir} has a label map in {label_dir} (photos are matched to labels by file name stem, "
-        f"labels end in '{label_suffix}{label_ext}'); found {len(photos)} photos and {len(labels)} label files, "
+        f"labels end in '{label_suffix}{'|'.join(label_exts)}'); found {len(photos)} photos and {len(labels)} label files, "
         f"e.g. {next(iter(photos.values())).name} and {next(iter(labels.values())).name}.")
     keys = _match(photos, labels, unpaired, str(photo_dir) if shared else f"{photo_dir} and {label_dir}")
     return [(photos[k], labels[k]) for k in keys]
@@ -449,37 +524,98 @@ def preset(name:str) -> dict:
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; choose one of {list(PRESETS)}.")
     return dict(PRESETS[name])
 
+def _hw(size) -> tuple:
+    "(height, width) from `s`, `(h, w)` or 'HxW'."
+    try:
+        if isinstance(size, str): hw = tuple(int(v) for v in size.lower().replace(' ', '').split('x'))
+        elif isinstance(size, (tuple, list, np.ndarray)): hw = tuple(int(v) for v in size)
+        else: hw = (int(size),) * 2
+        if len(hw) == 1: hw = hw * 2
+        assert len(hw) == 2 and min(hw) > 0
+    except (ValueError, TypeError, AssertionError):
+        raise ValueError(f"size {size!r} is not a size: give one number (a square), (height, width), or 'HxW' such as '96x64'.") from None
+    return hw
+
+def train_size(size, # `s` (a square), `(height, width)`, or the text 'HxW' (e.g. '96x64')
+              ) -> tuple: # (height, width)
+    "A training size as (height, width), checked: both sides multiples of 32, so that the U-Net can halve them 5 times."
+    hw = _hw(size)
+    if min(hw) < 32 or hw[0] % 32 or hw[1] % 32: raise ValueError(
+        f"size {hw[0]}x{hw[1]} (height x width) does not work: the U-Net halves the image at least 5 times, so both sides "
+        f"must be multiples of 32. Sizes that work: 64x64, 128x128, 256x256, or keep your aspect ratio with e.g. "
+        f"{_near32(hw[0])}x{_near32(hw[1])}.")
+    return hw
+
+def size_label(hw) -> str:
+    "A training size by name: the preset whose square it is ('tiny', 'cpu', 'paper'), else 'HxW'."
+    hw = _hw(hw)
+    return next((k for k, v in PRESETS.items() if (v['size'],) * 2 == hw), f'{hw[0]}x{hw[1]}')
+
+def _near32(v:int) -> int: return max(32, 32 * round(v / 32))
+
+def load_size_for(size:tuple) -> tuple:
+    "pix2pix's load size for a crop size: 286/256 of each side (the presets' pairs)."
+    sq = {(p['size'],) * 2: (p['load_size'],) * 2 for p in PRESETS.values()}
+    return sq.get(tuple(size), tuple(int(round(v * 286 / 256)) for v in size))
+
 # %% ../nbs/01_data.ipynb #83fbc0c0
 class Pix2PixJitter(RandTransform):
     "pix2pix jitter on an already load-size pair: random crop + horizontal flip (train), resize to `size` (valid)."
     split_idx, order = None, 1
-    def __init__(self, size:int=256, # crop size
+    def __init__(self, size=256, # crop size: `s` (square) or (height, width)
                  flip:bool=True, # random horizontal flips in training
                 ):
-        super().__init__(); self.size, self.flip = size, flip
+        super().__init__(); (self.h, self.w), self.flip = train_size(size), flip
     def before_call(self, b, split_idx):
         self.train = split_idx == 0
         w, h = b[0].size
-        self.x0, self.y0 = (random.randint(0, w - self.size), random.randint(0, h - self.size)) if self.train else (0, 0)
+        self.x0, self.y0 = (random.randint(0, w - self.w), random.randint(0, h - self.h)) if self.train else (0, 0)
         self.do_flip = self.train and self.flip and random.random() < 0.5
     def _apply(self, x, resample):
-        if self.train: x = x.crop((self.x0, self.y0, self.x0 + self.size, self.y0 + self.size))
-        else: x = x.resize((self.size, self.size), resample)
+        if self.train: x = x.crop((self.x0, self.y0, self.x0 + self.w, self.y0 + self.h))
+        else: x = x.resize((self.w, self.h), resample)
         return x.transpose(Image.FLIP_LEFT_RIGHT) if self.do_flip else x
     def encodes(self, x:PILMask): return PILMask(self._apply(x, Image.NEAREST))
     def encodes(self, x:PILImage): return PILImage(self._apply(x, Image.BICUBIC))
 
 # %% ../nbs/01_data.ipynb #a4a84843
+FITS = {'squash': "resize to the shape, whatever the photo's aspect ratio (pix2pix's resize_and_crop)",
+        'crop':   "keep the aspect ratio: scale to cover the shape, cut the overhang equally from both sides",
+        'pad':    "keep the aspect ratio: scale to fit inside the shape, fill the rest (grey photo, map: ignore)"}
+
+def fit_to(im:Image.Image, # a photo (RGB) or a label map (mode L, ids)
+           hw:tuple, # (height, width) to reach
+           fit:str='squash', # one of FITS
+           resample=Image.BICUBIC, # Image.NEAREST for label maps
+           fill=(128, 128, 128), # what 'pad' adds: mid-grey for a photo, IGNORE_INDEX for a map
+          ) -> Image.Image:
+    "An image brought to `hw` by one of the `FITS` policies."
+    if fit not in FITS: raise ValueError(f"fit={fit!r}: must be one of {list(FITS)} ({'; '.join(f'{k}: {v}' for k, v in FITS.items())}).")
+    (H, W), (w0, h0) = hw, im.size
+    if fit == 'squash' or (w0, h0) == (W, H): return im.resize((W, H), resample)
+    scale = (max if fit == 'crop' else min)(W / w0, H / h0)
+    w1, h1 = max(W if fit == 'crop' else 1, round(w0 * scale)), max(H if fit == 'crop' else 1, round(h0 * scale))
+    im = im.resize((w1, h1), resample)
+    if fit == 'crop':
+        x0, y0 = (w1 - W) // 2, (h1 - H) // 2
+        return im.crop((x0, y0, x0 + W, y0 + H))
+    out = Image.new(im.mode, (W, H), fill)
+    out.paste(im, ((W - w1) // 2, (H - h1) // 2))
+    return out
+
 class LoadPair:
     "Read pair `i` of a `SemanticPairs` at the load size (photo bicubic, map nearest), cached in memory."
-    def __init__(self, data:SemanticPairs, load_size:int, cache:bool=True):
-        self.data, self.load_size, self.cache, self._store = data, load_size, cache, {}
+    def __init__(self, data:SemanticPairs, load_size, # `s` or (height, width)
+                 cache:bool=True, fit:str|None=None, # a `FITS` policy (default: the dataset's own)
+                ):
+        self.data, self.load_size, self.cache, self._store = data, _hw(load_size), cache, {}
+        self.fit = fit or getattr(data, 'fit', 'squash')
     def __call__(self, i:int):
         i = int(i)
         if i in self._store: return self._store[i]
         img, lbl = self.data.load(i)
-        sz = (self.load_size, self.load_size)
-        pair = img.resize(sz, Image.BICUBIC), Image.fromarray(lbl).resize(sz, Image.NEAREST)
+        pair = (fit_to(img, self.load_size, self.fit, Image.BICUBIC, (128, 128, 128)),
+                fit_to(Image.fromarray(lbl), self.load_size, self.fit, Image.NEAREST, IGNORE_INDEX))
         if self.cache: self._store[i] = pair
         return pair
 
@@ -531,9 +667,9 @@ def show_pairs(s, # semantic maps: one-hot `(B, K, H, W)` or label ids `(B, H, W
 # %% ../nbs/01_data.ipynb #d6a13410
 class SemanticDataLoaders(DataLoaders):
     "fastai `DataLoaders` of `(s, y)` batches that know the classes and palette of their dataset."
-    def __init__(self, *loaders, data:SemanticPairs=None, preset_name:str|None=None, **kwargs):
+    def __init__(self, *loaders, data:SemanticPairs=None, preset_name:str|None=None, fit:str='squash', **kwargs):
         super().__init__(*loaders, **kwargs)
-        self.data, self.preset_name = data, preset_name
+        self.data, self.preset_name, self.fit = data, preset_name, fit
     @property
     def classes(self): return self.data.classes
     @property
@@ -573,18 +709,23 @@ def semantic_dls(data:SemanticPairs, # the dataset
                  train:str='train', valid:str='val', # split names used for training and validation
                  flip:bool=True, # random horizontal flips
                  num_workers:int=0, # loader processes (0: load in the training process)
-                 size:int|None=None, load_size:int|None=None, # override the preset's sizes
+                 size=None, load_size=None, # override the sizes: `s` or (height, width) (default: the dataset's, else the preset's)
+                 fit:str|None=None, # how photos meet that shape, one of FITS (default: the dataset's, 'squash' for the built-in sets)
                  cache:bool=True, # keep the load-size pairs in memory
                  device=None, seed:int|None=None, # the loaders' shuffling seed
                  test:str|None='test', # the held-out split: refused if the dataset has it but it is empty (None: not checked)
                 ) -> SemanticDataLoaders:
     "fastai DataLoaders of `(s, y)`: one-hot maps (`TensorSemantic`) and photos in [-1, 1], pix2pix-jittered."
     p = globals()['preset'](preset)
-    size, load_size = size or p['size'], load_size or p['load_size']
-    if load_size < size: raise ValueError(f"load_size {load_size} is smaller than the crop size {size}.")
+    size = train_size(size if size is not None else data.size if getattr(data, 'size', None) else p['size'])
+    load_size = _hw(load_size) if load_size is not None else load_size_for(size)
+    if load_size[0] < size[0] or load_size[1] < size[1]: raise ValueError(
+        f"load_size {load_size[0]}x{load_size[1]} is smaller than the crop size {size[0]}x{size[1]} (height x width).")
+    fit = fit or getattr(data, 'fit', 'squash')
+    if fit not in FITS: raise ValueError(f"fit={fit!r}: must be one of {list(FITS)}.")
     _check_splits(data, bs, train, valid, test)    # the sizes first: they cost nothing
     data.check()                                   # then every file of every split, once per dataset
-    load = LoadPair(data, load_size, cache)
+    load = LoadPair(data, load_size, cache, fit)
     tr, va = data.splits[train], data.splits[valid]
     dblock = DataBlock(
         blocks=(TransformBlock(type_tfms=ReadLabel(load), batch_tfms=[IntToFloatTensor, OneHotMap(data.n_classes)]),
@@ -597,7 +738,7 @@ def semantic_dls(data:SemanticPairs, # the dataset
                              shuffle=True, drop_last=False)
     if seed is not None: dls.train.rng = random.Random(seed)
     return SemanticDataLoaders(*dls.loaders, path=Path('.'), device=dls.device, data=data,
-                               preset_name=preset if size == p['size'] else f'{size}px')
+                               preset_name=preset if size == (p['size'],) * 2 else size_label(size), fit=fit)
 
 # %% ../nbs/01_data.ipynb #32fd5605
 _SYNTH_COLOURS = {0: (150, 190, 230), 1: (200, 170, 140), 2: (50, 60, 80), 3: (90, 55, 35), 4: (230, 225, 210),
@@ -750,7 +891,8 @@ def check_pairs(data:SemanticPairs, # the dataset
                 if hasattr(reader, 'inspect'): n_bad, about = reader.inspect(label)
                 else: reader(label); n_bad, about = 0, ''    # a reader of your own: it either reads the map or raises
             except Exception as e: n_bad, about = -1, str(e)
-            if n_bad and (n_bad < 0 or getattr(reader, 'bad_ids', 'error') == 'error'):
+            refuses = getattr(reader, 'refuses', lambda n: getattr(reader, 'bad_ids', 'error') == 'error')   # a few strays: never
+            if n_bad and (n_bad < 0 or refuses(n_bad)):
                 found.append(about if n_bad < 0 else f"label map {Path(label).name}: {about}"); kinds.add('ids')
             elif n_bad: ignored.append((Path(label).name, n_bad))
         if found: bad[i] = found
@@ -773,8 +915,9 @@ def check_pairs(data:SemanticPairs, # the dataset
         data.splits = {s: [new[i] for i in idx if i in new] for s, idx in data.splits.items()}
         print(f"{data.name}: bad_files='drop' left out {_count(len(bad), 'pair')} of {n} ({per_split}): {_some(dropped)}; "
               f"{len(keep)} remain.")
-    if ignored: print(f"{data.name}: bad_ids='ignore' mapped {sum(c for _, c in ignored)} pixels of unknown ids in "
-                      f"{_count(len(ignored), 'label map')} to ignore ({getattr(reader, 'ignore_index', IGNORE_INDEX)}): {_some(f'{f} ({c})' for f, c in ignored)}.")
+    if ignored: print(f"{data.name}: {sum(c for _, c in ignored)} pixels of unknown ids or colours in {_count(len(ignored), 'label map')} "
+                      f"were mapped to ignore ({getattr(reader, 'ignore_index', IGNORE_INDEX)}): {_some(f'{f} ({c})' for f, c in ignored)} "
+                      f"(bad_ids='ignore', or a few stray pixels in a painted map).")
     summary = dict(pairs=n, files=2 * n, seconds=round(time.perf_counter() - t0, 3), dropped=dropped,
                    ignored_pixels=sum(c for _, c in ignored))
     data._checked = ((tuple(data.items), id(reader), getattr(reader, 'bad_ids', None)), summary)

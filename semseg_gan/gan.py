@@ -29,8 +29,8 @@ from .distributed import dist_info, is_main_process, barrier, shard_train, Distr
 __all__ = ['VARIANTS', 'WEIGHT_MODES', 'PRECISIONS', 'NORMS', 'LOSS_PARTS', 'TEST_MODES', 'check_train_options', 'CGAN',
            'generator_params', 'CGANLoss', 'CGANTrainer', 'TrainingDiverged', 'check_finite_grads',
            'check_finite_weights', 'DivergenceGuard', 'LossPart', 'BatchLog', 'GANCheckpoint', 'History',
-           'save_checkpoint', 'load_checkpoint', 'pix2pix_adam', 'fingerprint', 'semseg_gan_learner', 'config_changes',
-           'generate', 'export_generator', 'load_generator']
+           'save_checkpoint', 'load_checkpoint', 'pix2pix_adam', 'CGANLearner', 'fingerprint', 'semseg_gan_learner',
+           'config_changes', 'generate', 'export_generator', 'load_generator']
 
 # %% ../nbs/05_gan.ipynb #d7c3cfd2
 VARIANTS = {  # name: (semantic discriminator?, reconstruction term, its weight λ)
@@ -386,6 +386,9 @@ def pix2pix_adam(params, lr:float=2e-4, betas=(0.5, 0.999), **kwargs):
     except (RuntimeError, ValueError, TypeError): return torch.optim.Adam(params, lr=lr, betas=betas, **kwargs)
 
 # %% ../nbs/05_gan.ipynb #1e949de9
+class CGANLearner(Learner):
+    "A fastai `Learner` for the conditional GAN: adds `fit_pix2pix`, a GAN `show_results` and `epochs_trained`, for its own objects only."
+
 def _resolve_T_s(T_s, n_classes, trust=False):
     if T_s is None: return None
     if isinstance(T_s, (str, Path)):
@@ -429,12 +432,12 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
     if world > 1: dls = shard_train(dls)   # several processes (torchrun): each trains on its share of every epoch
     K = dls.n_classes
     n_in = getattr(dls, 'n_inputs', K)     # channels of G's input: K, or more (pose: heatmaps + source image)
-    size = dls.one_batch()[1].shape[-1]    # the width sets the U-Net's depth (pose images are twice as high as wide)
+    shape = tuple(dls.one_batch()[1].shape[-2:])   # (height, width): the U-Net halves both as often as it can
     T_s = _resolve_T_s(T_s, K, trust)
     if v['rec'] == 'semantic' and T_s is None: raise ValueError(
         f"variant {variant!r} needs T_s: a segmenter trained on this dataset (train_segmenter + save_segmenter), "
         f"given as a module or a path.")
-    G = UnetGenerator(n_in, 3, n_down_for(size), ngf, norm)
+    G = UnetGenerator(n_in, 3, n_down_for(shape), ngf, norm)
     D = (SemanticPatchDiscriminator(K, 3, ndf, n_layers, norm, condition_d, seg_head, rec_head, cond_ch=n_in) if v['semantic_d']
          else PatchDiscriminator((n_in if condition_d else 0) + 3, ndf, n_layers, 1, norm))
     lam = v['lambda_rec'] if lambda_rec is None else lambda_rec
@@ -446,12 +449,12 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
     if world > 1: cbs.append(DistributedCGAN())
     model = CGAN(G, D)
     if v['rec'] == 'semantic': model.L_s = loss.L_s     # moves with the model to its device
-    learn = Learner(dls, model, loss_func=loss, opt_func=opt_func, lr=lr, splitter=generator_params,
+    learn = CGANLearner(dls, model, loss_func=loss, opt_func=opt_func, lr=lr, splitter=generator_params,
                     metrics=[LossPart(k) for k in LOSS_PARTS], cbs=cbs, path=path)
     learn.recorder.train_metrics = True
     if not is_main_process(): learn.remove_cb(ProgressCallback)   # one progress display: rank 0's
     learn.cgan = trainer
-    learn.config = dict(variant=variant, n_classes=K, n_inputs=n_in, size=size, lr=lr, betas=tuple(betas), gan_mode=gan_mode, class_weight=class_weight,
+    learn.config = dict(variant=variant, n_classes=K, n_inputs=n_in, size=shape[-1], shape=list(shape), lr=lr, betas=tuple(betas), gan_mode=gan_mode, class_weight=class_weight,
                         weight_mode=weight_mode, balanced_patch=balanced_patch, lambda_rec=lam, ngf=ngf, ndf=ndf, n_layers=n_layers, norm=norm, precision=precision,
                         condition_d=condition_d, seg_head=seg_head, rec_head=rec_head, bs=dls.bs, world_size=world,
                         preset=getattr(dls, 'preset_name', None), dataset=dls.data.name,
@@ -464,12 +467,13 @@ def config_changes(saved:dict, now:dict, allow=()) -> dict:
     "The settings that differ between a checkpoint's config and this learner's: {key: (saved, now)}, less those in `allow`."
     if 'beta' in saved: saved = {('class_weight' if k == 'beta' else k): v for k, v in saved.items()}   # the name before 0.0.3
     saved = {'balanced_patch': False, 'world_size': 1, **saved}      # settings recorded since 0.0.3
+    if 'shape' not in saved: saved['shape'] = now.get('shape')       # recorded since 0.0.4 (the width, 'size', was before)
     keys = [k for k in dict.fromkeys(list(saved) + list(now)) if k not in allow]
     norm = lambda v: list(v) if isinstance(v, tuple) else v
     return {k: (saved.get(k), now.get(k)) for k in keys if norm(saved.get(k)) != norm(now.get(k))}
 
 @patch
-def fit_pix2pix(self:Learner, n_epochs:int=100, # epochs at a constant learning rate
+def fit_pix2pix(self:CGANLearner, n_epochs:int=100, # epochs at a constant learning rate
                 n_epochs_decay:int=100, # epochs of linear decay to 0
                 resume=None, # a checkpoint path to continue from
                 cbs=None,
@@ -537,7 +541,7 @@ def generate(G:nn.Module, s:torch.Tensor, # one-hot maps (B, K, H, W)
     return out
 
 @patch
-def show_results(self:Learner, max_n:int=4, ds_idx:int=1, title:str|None=None):
+def show_results(self:CGANLearner, max_n:int=4, ds_idx:int=1, title:str|None=None):
     "Semantic map | real | generated, for a batch of the validation (ds_idx=1) or training (0) set."
     dl = self.dls[ds_idx].new(bs=max_n, shuffle=False) if hasattr(self.dls[ds_idx], 'new') else self.dls[ds_idx]
     s, y = dl.one_batch()
@@ -550,19 +554,21 @@ def show_results(self:Learner, max_n:int=4, ds_idx:int=1, title:str|None=None):
                       titles=('semantic map s', 'real y', f"generated ŷ ({self.config['variant']})"), max_n=max_n, suptitle=title)
 
 @patch(as_prop=True)
-def epochs_trained(self:Learner):
+def epochs_trained(self:CGANLearner):
     ck = getattr(self, 'last_checkpoint', None)
     return load_checkpoint(ck)['epochs_done'] if ck and Path(ck).exists() else None
 
 # %% ../nbs/05_gan.ipynb #27ca5a01
 def export_generator(learn:Learner, path) -> Path:
-    "Write the generator alone (weights, architecture, classes, palette), atomically, for inference."
-    G = learn.model.G
+    "Write the generator alone (weights, architecture, and what its input means: classes, palette, how maps are read, size), atomically."
+    G, data = learn.model.G, getattr(learn.dls, 'data', None)
+    describe = getattr(getattr(data, 'read_label', None), 'describe', None)   # how the training maps were read (ids / colours)
     return atomic_save({'format': 'semseg_gan generator 1',
                         'arch': dict(in_ch=G.in_ch, out_ch=G.out_ch, n_down=G.n_down, ngf=G.ngf, norm=G.norm, dropout=G.dropout),
                         'state_dict': {k: v.cpu() for k, v in G.state_dict().items()},
                         'classes': list(learn.dls.classes), 'palette': np.asarray(learn.dls.palette).tolist(),
-                        'size': learn.config['size'], 'variant': learn.config['variant'], 'dataset': learn.config['dataset'],
+                        'size': learn.config['size'], 'shape': list(learn.config.get('shape') or (learn.config['size'],) * 2),
+                        'fit': getattr(learn.dls, 'fit', 'squash'), 'labels': describe() if describe else None, 'variant': learn.config['variant'], 'dataset': learn.config['dataset'],
                         'epochs': learn.epochs_trained}, path)
 
 def load_generator(path, trust:bool=False) -> tuple:

@@ -29,12 +29,15 @@ def _norm(kind:str, ch:int) -> nn.Module:
     raise ValueError(f"norm must be 'batch' or 'instance', got {kind!r}")
 
 # %% ../nbs/02_models.ipynb #8272dbd7
-def n_down_for(size:int) -> int:
-    "U-Net depth that takes a `size`×`size` input down to 1×1 (pix2pix: 8 for 256)."
-    n = int(round(math.log2(size)))
-    if 2 ** n != size or n < 5: raise ValueError(
-        f"the U-Net needs a power-of-two size of at least 32 (it halves the image down to 1x1), got {size}; "
-        f"use a preset size (256, 128, 64).")
+def n_down_for(size, # the training size: `s` for s×s, or `(height, width)`
+              ) -> int:
+    "U-Net depth for a training size: as many halvings as both sides allow, at least 5 (pix2pix: 8 for 256, down to 1×1)."
+    h, w = tuple(int(v) for v in size) if isinstance(size, (tuple, list)) else (int(size), int(size))
+    n = 0
+    while h % 2 ** (n + 1) == 0 and w % 2 ** (n + 1) == 0 and 2 ** (n + 1) <= min(h, w): n += 1
+    if n < 5: raise ValueError(
+        f"the U-Net halves the image at least 5 times, so both sides must be multiples of 32; got {h}x{w} (height x "
+        f"width). Sizes that work: 64x64, 128x128, 256x256, or e.g. 96x64, 128x96, 256x192.")
     return n
 
 class UnetGenerator(nn.Module):

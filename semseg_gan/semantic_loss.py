@@ -14,7 +14,7 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle
 from fastai.optimizer import Adam
-from .data import SemanticPairs, semantic_dls
+from .data import SemanticPairs, semantic_dls, size_label
 from .metrics import MeanIoU, confusion_matrix, segmentation_scores
 
 # %% auto #0
@@ -116,7 +116,7 @@ def train_segmenter(data:SemanticPairs, # training pairs (the real images of its
     model = learn.model.eval()
     sc = _scores(model, dls.valid, data.n_classes)
     record = dict(arch=arch, arch_kwargs=arch_kwargs, n_classes=data.n_classes, classes=list(data.classes),
-                  dataset=data.name, size=dls.one_batch()[1].shape[-1], preset=preset, epochs=epochs, seed=seed,
+                  dataset=data.name, size=dls.one_batch()[1].shape[-1], preset=size_label(dls.one_batch()[1].shape[-2:]), epochs=epochs, seed=seed,
                   valid_split=valid, valid_scores={k: (v.tolist() if hasattr(v, 'tolist') else v) for k, v in sc.items()},
                   train_seconds=round(time.time() - t0, 1), trained_at=datetime.datetime.now().isoformat(timespec='seconds'))
     if not quiet: print(f"{arch} on {data.name} ({preset}, {epochs} epochs, seed {seed}): "

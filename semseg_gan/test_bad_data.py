@@ -172,7 +172,7 @@ BAD_IDS = {
     'RGBA map read as ids':        (_ids_case(lambda p: Image.new('RGBA', (16, 16)).save(p)), "p00.png has 4 channels (PIL mode RGBA)"),
     '16-bit map with ids > 255':   (_ids_case(lambda p: _ids(p, np.full((16, 16), 1000, np.uint16))), "p00.png holds ids as large as 1000, but stored ids must lie in 0..255 (this dataset expects ids 0..2, 255"),
     'colours of no class':         (_ids_case(lambda p: Image.fromarray(np.full((16, 16, 3), 128, np.uint8)).save(p), palette=make_palette(3), label_format='color'),
-                                    "label map p00.png: 256 pixels in 1 colour, e.g. RGB (128, 128, 128), are farther than 40.0 from every palette colour and every blend of two (is this the right palette?)"),
+                                    "label map p00.png: 256 pixels in 1 colour (RGB (128, 128, 128) (256 pixels)) are farther than 40.0 from every palette colour and are no anti-aliased edge between two (is this the right palette?)"),
     'one-channel map read as colours': (_ids_case(lambda p: _ids(p, _halves()), palette=np.array([(255, 0, 0), (0, 255, 0), (0, 0, 255)]), label_format='color'),
                                     "It is a one-channel (L) image: if its values are class ids, read it with label_format='ids'"),
     'Cityscapes: id 40 is no labelId': (lambda d: cityscapes(_city(d, (7, 40))).check, "label map c_000000_000019_gtFine_labelIds.png: 128 pixels hold id 40, but the dataset expects ids 0..33, 255 (19 classes; 255 = ignore)"),
@@ -190,7 +190,7 @@ def test_readers_name_the_file(tmp_path):
     _ids(tmp_path/'m.png', _halves(K=5))
     with pytest.raises(ValueError, match=re.escape(f"{tmp_path/'m.png'}: 128 pixels hold id 4, but the dataset expects ids 0..2, 255")
                        + ".*Fix the map, or pass bad_ids='ignore'"): IdLabels(3)(tmp_path/'m.png')
-    Image.fromarray(np.full((4, 4, 3), 128, np.uint8)).save(tmp_path/'c.png')
+    Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(tmp_path/'c.png')   # 64 pixels: more than a few strays
     with pytest.raises(ValueError, match="farther than 40.0 .*or pass bad_ids='ignore'"): ColorLabels(make_palette(3))(tmp_path/'c.png')
 
 BAD_OPTIONS = {
@@ -229,7 +229,7 @@ def _two_photos(d):
 def _odd_types(d):
     img, lbl = _folders(d)
     for p in img.iterdir(): p.unlink()
-    for n in ('a.gif', 'b.bmp', 'c.tif'): (img/n).write_bytes(b'x')
+    for n in ('a.gif', 'b.psd', 'c.svg'): (img/n).write_bytes(b'x')
     return lambda: paired_folder(img, lbl, ['a', 'b', 'c'])
 
 def _jpg_maps(d):
@@ -258,13 +258,13 @@ UNPAIRED_OR_UNUSABLE = {
     'maps named differently from photos': (_folder_then(lambda i, l: [p.rename(p.with_name('x' + p.name)) for p in l.iterdir()]), FileNotFoundError,
         "no photo in {d}/img has a label map in {d}/lbl (photos are matched to labels by file name stem, labels end in '.png'); found 10 photos and 10 label files, e.g. p00.jpg and xp00.png."),
     'two photos with one stem':       (_two_photos, DataCheckError, "1 file name stem names more than one photo (p03.jpg and p03.png)"),
-    'photo folder does not exist':    (lambda d: lambda: paired_folder(Path(d)/'nowhere', _folders(d)[1], ['a']), FileNotFoundError, "{d}/nowhere does not exist; expected a folder of photos (.jpg, .jpeg, .png). Check the path."),
+    'photo folder does not exist':    (lambda d: lambda: paired_folder(Path(d)/'nowhere', _folders(d)[1], ['a']), FileNotFoundError, "{d}/nowhere does not exist; expected a folder of photos (.jpg, .jpeg, .png, .bmp, .tif, .tiff, .webp). Check the path."),
     'label folder does not exist':    (lambda d: lambda: paired_folder(_folders(d)[0], Path(d)/'nowhere', ['a']), FileNotFoundError, "{d}/nowhere does not exist; expected a folder of label maps (.png)"),
     'photo "folder" is a file':       (lambda d: lambda: paired_folder(_folders(d)[0]/'p00.jpg', Path(d)/'lbl', ['a']), NotADirectoryError, "p00.jpg is a file, but photos are read from a folder"),
-    'only unsupported file types':    (_odd_types, FileNotFoundError, "no photos in {d}/img: expected files ending in .jpg, .jpeg, .png, but it holds 3 other files (.bmp, .gif, .tif: a.gif, b.bmp, c.tif)"),
+    'only unsupported file types':    (_odd_types, FileNotFoundError, "no photos in {d}/img: expected files ending in .jpg, .jpeg, .png, .bmp, .tif, .tiff, .webp, but it holds 3 other files (.gif, .psd, .svg: a.gif, b.psd, c.svg)"),
     'maps saved as JPEG':             (_jpg_maps, FileNotFoundError, "no label maps in {d}/lbl: expected files ending in .png, but it holds 2 other files (.jpg"),
-    'empty photo folder':             (_folder_then(lambda i, l: [p.unlink() for p in i.iterdir()]), FileNotFoundError, "no photos in {d}/img: expected files ending in .jpg, .jpeg, .png, but it is empty"),
-    'facades: folder does not exist': (lambda d: lambda: facades(path=Path(d)/'nowhere'), FileNotFoundError, "nowhere does not exist; expected a folder of photos and label maps (.jpg, .jpeg, .png)"),
+    'empty photo folder':             (_folder_then(lambda i, l: [p.unlink() for p in i.iterdir()]), FileNotFoundError, "no photos in {d}/img: expected files ending in .jpg, .jpeg, .png, .bmp, .tif, .tiff, .webp, but it is empty"),
+    'facades: folder does not exist': (lambda d: lambda: facades(path=Path(d)/'nowhere'), FileNotFoundError, "nowhere does not exist; expected a folder of photos and label maps (.jpg, .jpeg, .png, .bmp, .tif, .tiff, .webp)"),
     'facades: folder of photos only': (_facades_without(*[f'synth_{i:04d}.png' for i in range(1, 7)]), FileNotFoundError, "no label maps in {d}/f: expected files ending in .png, but it holds 6 other files (.jpg"),
     'Cityscapes: nothing there':      (lambda d: lambda: cityscapes(Path(d)/'nowhere'), FileNotFoundError, "no Cityscapes pairs under {d}/nowhere (it does not exist)"),
     'Cityscapes: map without photo':  (lambda d: lambda: cityscapes(_city(d, lonely='label')), DataCheckError,
@@ -306,7 +306,7 @@ def test_too_small_is_refused(tmp_path, case):
 
 def test_size_options_are_refused(tmp_path):
     data = _facades(tmp_path, n=10)
-    with pytest.raises(ValueError, match='load_size 60 is smaller than the crop size 64'): semantic_dls(data, 'tiny', load_size=60)
+    with pytest.raises(ValueError, match='load_size 60x60 is smaller than the crop size 64x64'): semantic_dls(data, 'tiny', load_size=60)
     with pytest.raises(ValueError, match=re.escape("unknown preset 'small'; choose one of ['paper', 'cpu', 'tiny']")): semantic_dls(data, 'small')
 
 # %% ../nbs/97_bad_data.ipynb #b939c916
@@ -332,7 +332,7 @@ def test_bad_ids_ignore_maps_to_ignore_and_says_so(tmp_path, capsys):
     data = paired_folder(img, lbl, ['a', 'b', 'c'], bad_ids='ignore')
     summary = data.check()
     assert summary['ignored_pixels'] == 128
-    assert "bad_ids='ignore' mapped 128 pixels of unknown ids in 1 label map to ignore (255): p00.png (128)." in capsys.readouterr().out
+    assert "128 pixels of unknown ids or colours in 1 label map were mapped to ignore (255): p00.png (128)" in capsys.readouterr().out
     ids = data.load(0)[1]
     assert (ids[:, 8:] == 255).all() and (ids[:, :8] == 0).all()
 

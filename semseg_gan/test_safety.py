@@ -41,13 +41,13 @@ def _evil(path, marker, inside:dict|None=None) -> Path:
     d['extra'] = _Payload(marker)
     return atomic_save(d, path)
 
-def _tiny_G_file(path) -> Path:
-    "A real generator file: an untrained 64-px U-Net for the 12 sample classes."
+def _tiny_G_file(path, labels=None) -> Path:
+    "A real generator file: an untrained 64-px U-Net for the 12 sample classes (`labels`: how it reads maps; None: a file from before 0.0.4)."
     from semseg_gan.models import UnetGenerator
     G = UnetGenerator(12, 3, 6, 8)
     return atomic_save({'format': 'semseg_gan generator 1', 'arch': dict(in_ch=12, out_ch=3, n_down=6, ngf=8, norm='batch', dropout=True),
                         'state_dict': G.state_dict(), 'classes': list(FACADE_CLASSES), 'palette': FACADE_PALETTE.tolist(),
-                        'size': 64, 'variant': 'pix2pix', 'dataset': 'test', 'epochs': 0}, path)
+                        'size': 64, 'variant': 'pix2pix', 'dataset': 'test', 'epochs': 0, **({'labels': labels} if labels else {})}, path)
 
 def _script(name) -> str:
     "The installed console script `name` (beside this Python, or on PATH), or skip the test."
@@ -250,7 +250,7 @@ def _labels(tmp_path, arr=None, name='a.png'):
     return d
 
 GENERATE_BAD = {   # name: (arguments made from tmp_path, what the message must say)
-    'label_format colour': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t), t/'out', '--label_format', 'colour'], '--label_format colour: must be one of ids, color'),
+    'device tpu': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t), t/'out', '--device', 'tpu'], '--device tpu: must be auto, cpu, cuda or cuda:N'),
     'bs 0': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t), t/'out', '--bs', '0'], '--bs 0: must be at least 1'),
     'labels not a folder': (lambda t: [_tiny_G_file(t/'G.pth'), t/'nowhere', t/'out'], 'is not a folder'),
     'model missing': (lambda t: [t/'none.pth', _labels(t), t/'out'], 'no generator at'),
@@ -259,12 +259,13 @@ GENERATE_BAD = {   # name: (arguments made from tmp_path, what the message must 
                         'not a readable generator file'),
     'model is garbage': (lambda t: [(t/'g.pth').write_bytes(b'not a model at all') and t/'g.pth', _labels(t), t/'out'], 'not a readable generator file'),
     'model is a checkpoint': (lambda t: [atomic_save({'format': 'semseg_gan checkpoint 2'}, t/'c.pth'), _labels(t), t/'out'], 'not exported by semseg_gan'),
-    'no png maps': (lambda t: [_tiny_G_file(t/'G.pth'), (t/'empty').mkdir() or t/'empty', t/'out'], 'no .png label maps'),
-    'ids above K': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t, np.full((64, 64), 12, np.uint8)), t/'out'], 'class ids [12]'),
-    'ids below 0 after offset': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t, np.zeros((64, 64), np.uint8)), t/'out', '--label_offset', '-1'], 'class ids [-1]'),
-    'rgb map as ids': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t, np.zeros((64, 64, 3), np.uint8)), t/'out'], 'use --label_format color'),
+    'no png maps': (lambda t: [_tiny_G_file(t/'G.pth'), (t/'empty').mkdir() or t/'empty', t/'out'], 'no label maps in'),
+    'ids above K': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t, np.full((64, 64), 12, np.uint8)), t/'out'], '4096 pixels hold id 12, but the dataset expects ids 0..11, 255'),
+    'an id the model does not know (CMP-style ids 1..12, offset in the model)': (lambda t: [_tiny_G_file(t/'G.pth', IdLabels(12, offset=-1).describe()), _labels(t, np.zeros((64, 64), np.uint8)), t/'out'], 'hold id 0, but the dataset expects ids 1..12, 255'),
+    'a colour the model does not know': (lambda t: [_tiny_G_file(t/'G.pth', ColorLabels(FACADE_PALETTE).describe()), _labels(t, np.full((64, 64, 3), (255, 0, 255), np.uint8)), t/'out'], 'RGB (255, 0, 255) (4096 pixels)'),
+    'rgb map as ids': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t, np.zeros((64, 64, 3), np.uint8)), t/'out'], 'has 3 channels (PIL mode RGB), but a map of class ids has one'),
     'output into the labels folder': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t), t/'labels'], 'the output folder is the labels folder'),
-    'broken png': (lambda t: [_tiny_G_file(t/'G.pth'), (_labels(t)/'b.png').write_bytes(b'\x89PNG garbage') and t/'labels', t/'out'], 'is not a readable PNG'),
+    'broken png': (lambda t: [_tiny_G_file(t/'G.pth'), (_labels(t)/'b.png').write_bytes(b'\x89PNG garbage') and t/'labels', t/'out'], 'replace or remove it'),
 }
 
 @pytest.mark.parametrize('case', list(GENERATE_BAD))

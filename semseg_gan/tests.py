@@ -69,7 +69,8 @@ def test_color_labels_quantise_and_refuse():
     q = ColorLabels(FACADE_PALETTE).quantize(np.clip(rgb, 0, 255).astype(np.uint8))
     assert np.array_equal(q, ids)
     rgb[0, 0] = 255
-    try: ColorLabels(FACADE_PALETTE).quantize(np.clip(rgb, 0, 255).astype(np.uint8))
+    assert ColorLabels(FACADE_PALETTE).quantize(np.clip(rgb, 0, 255).astype(np.uint8))[0, 0] == 255   # one stray pixel: ignored
+    try: ColorLabels(FACADE_PALETTE, stray_pixels=0).quantize(np.clip(rgb, 0, 255).astype(np.uint8))
     except ValueError as e: assert 'farther than' in str(e)
     else: raise AssertionError('an off-palette colour was accepted')
 

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from .core import *
 import torch.nn.functional as F
-from .models import UnetGenerator, PatchDiscriminator
+from .models import UnetGenerator, PatchDiscriminator, n_down_for
 from .semantic_discriminator import SemanticPatchDiscriminator, semantic_weights
 
 # %% auto #0
@@ -30,9 +30,9 @@ def discriminator_maps(G, D, s:torch.Tensor, # one-hot map (K, H, W)
 
 # %% ../nbs/07_widgets.ipynb #716e84a5
 def class_realism(maps:dict, s:torch.Tensor) -> dict:
-    "Per class present: mean σ(d_k) over the class's cells (semantic D), or σ(d_0) there (PatchGAN), real vs fake."
+    "Per class present: mean σ(d_k) over the cells it touches (semantic D), or σ(d_0) there (PatchGAN), real vs fake."
     grid = maps['real'].shape[-2:]
-    cells = F.interpolate(s.as_subclass(torch.Tensor)[None].float(), size=grid, mode='nearest')[0] > 0
+    cells = F.adaptive_avg_pool2d(s.as_subclass(torch.Tensor)[None].float(), grid)[0] > 0   # every cell the class touches: small classes too
     out = {}
     for k in range(s.shape[0]):
         if not cells[k].any(): continue
@@ -42,10 +42,10 @@ def class_realism(maps:dict, s:torch.Tensor) -> dict:
 
 def _overlay(ax, img, m, title, region=None):
     ax.imshow(tensor_to_image(img).mean(-1), cmap='gray', vmin=0, vmax=255)
-    H = img.shape[-1]
-    ax.imshow(m, cmap='RdYlGn', vmin=0, vmax=1, alpha=0.6, extent=(0, H, H, 0), interpolation='nearest')
+    H, W = img.shape[-2:]                     # D's grid stretched over the image, whatever its aspect ratio
+    ax.imshow(m, cmap='RdYlGn', vmin=0, vmax=1, alpha=0.6, extent=(0, W, H, 0), interpolation='nearest')
     if region is not None and region.any():   # outline the class's cells
-        ax.contour(F.interpolate(region[None, None].float(), size=(H, H))[0, 0].numpy(), levels=[0.5], colors='cyan', linewidths=1)
+        ax.contour(F.interpolate(region[None, None].float(), size=(H, W))[0, 0].numpy(), levels=[0.5], colors='cyan', linewidths=1)
     ax.set_title(title, fontsize=9); ax.set_axis_off()
 
 def plot_discriminator_maps(s:torch.Tensor, y:torch.Tensor, maps:dict, # a sample and its `discriminator_maps`
@@ -63,7 +63,7 @@ def plot_discriminator_maps(s:torch.Tensor, y:torch.Tensor, maps:dict, # a sampl
     axs[2].imshow(tensor_to_image(maps['y_hat'])); axs[2].set_title('generated ŷ', fontsize=9); axs[2].set_axis_off()
     img = maps['y_hat'] if which == 'fake' else y
     d = maps[which]
-    region = F.interpolate(s[class_id][None, None].float(), size=d.shape[-2:], mode='nearest')[0, 0] > 0
+    region = F.adaptive_avg_pool2d(s[class_id][None, None].float(), d.shape[-2:])[0, 0] > 0
     _overlay(axs[3], img, d[0].numpy(), f'd_0 (global) on {"ŷ" if which == "fake" else "y"}')
     if maps['semantic']:
         dk, t = d[class_id + 1].numpy(), f'd_k: "{classes[class_id]}" on {"ŷ" if which == "fake" else "y"}'
@@ -87,7 +87,7 @@ def models_from_checkpoint(path) -> tuple:
     from semseg_gan.gan import load_checkpoint
     ck = load_checkpoint(path); c = ck['config']
     n_in = c.get('n_inputs', c['n_classes'])
-    G = UnetGenerator(n_in, 3, int(np.log2(c['size'])), c['ngf'], c['norm'])
+    G = UnetGenerator(n_in, 3, n_down_for(c.get('shape') or c['size']), c['ngf'], c['norm'])
     sem = c['variant'] in ('semdisc', 'full')
     D = (SemanticPatchDiscriminator(c['n_classes'], 3, c['ndf'], c['n_layers'], c['norm'], c['condition_d'], c['seg_head'], c['rec_head'], cond_ch=n_in)
          if sem else PatchDiscriminator((n_in if c['condition_d'] else 0) + 3, c['ndf'], c['n_layers'], 1, c['norm']))

@@ -1,0 +1,185 @@
+"""The site's Results page, written when the site is built (`docs/build.py` calls `results_page`) from the result files
+committed in nbs/results/: every number on the page is computed here from those files, with the library's own
+functions where the notebooks use them (`semseg_gan.ablation.results_table`, `semseg_gan.benchmark.bench_compare`, ...),
+so the page always says what the files say. Nothing here is hard-coded but the layout and the prose.
+
+A result file that is missing gives a line saying so, not a failed build; a file that is there but cannot be read (or
+that the library's functions reject) fails the build, with the file named. A file under nbs/results/ that no section
+reads is listed at the end, so that nothing committed there goes unseen.
+
+The page names notebooks as `NN_name` in backticks and the benchmarks page as `docs/benchmarks.md`: `build.py` turns
+those into links (to pages that exist; a name whose notebook is missing stays plain text).
+
+Try it alone: `python docs/results_page.py` prints the page's Markdown."""
+import json, warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT/'nbs'/'results'
+FACADES, FACADES_TS16, POSE, BENCH = 'facades_ablation_cpu.json', 'facades_ablation_cpu_ts16.json', 'market_pose_cpu.json', 'bench'
+
+def f3(v): return '' if v is None or v != v else f'{v:.3f}'
+def signed(v): return '' if v != v else f'{v:+.3f}'.replace('-', '−')
+
+def md_table(rows, head, index='') -> str:
+    "A Markdown table: `rows` is a list of (label, [cells]) or a pandas DataFrame (its index labels the rows)."
+    if hasattr(rows, 'iterrows'): rows = [(i, list(r)) for i, r in rows.iterrows()]
+    esc = lambda x: str(x).replace('|', '\\|')
+    return ('| ' + ' | '.join(map(esc, [index] + list(head))) + ' |\n|' + '---|' * (len(head) + 1) + '\n'
+            + ''.join('| ' + ' | '.join(map(esc, [i] + list(r))) + ' |\n' for i, r in rows))
+
+def read(name):
+    "A results file's JSON, or None when the file is not there."
+    p = RESULTS/name
+    if not p.exists(): return None
+    try: return json.loads(p.read_text())
+    except Exception as e: raise SystemExit(f'[docs] results page: cannot read {p.relative_to(ROOT)}: {e}') from e
+
+def missing(name, notebook):
+    return f'*Not measured yet: `nbs/results/{name}` is not in the repository (`{notebook}` writes it).*\n'
+
+def provenance(res, extra='') -> str:
+    cmd = res.get('command')
+    return (f"Measured with `{cmd}`" if cmd else 'Measured') + (f" at commit `{res['git_commit']}`" if res.get('git_commit') else '') \
+        + (f", started {res['started'].replace('T', ' ')}" if res.get('started') else '') + '.' + (f' {extra}' if extra else '') + '\n'
+
+def per_seed_vs(res, key, base='pix2pix'):
+    "Per variant and seed: the variant's `key` minus the base's, same seed."
+    import pandas as pd
+    df = pd.DataFrame(res['runs']).pivot_table(index='variant', columns='seed', values=key, sort=False)
+    return (df - df.loc[base]).drop(index=base) if base in df.index else None
+
+# ------------------------------------------------------------------------------------------------------- sections
+def facades_section(used) -> str:
+    out = ['## Four variants on CMP Facades\n',
+           'The method against pix2pix on real facades (`10_facades_ablation`, which explains the setup, the '
+           'evaluator and how to read these numbers): FCN-scores of a separately trained segmentation network $E$ on '
+           'the generated test images, mean ± standard deviation over seeds, and FID-E, a Fréchet distance in $E$\'s '
+           'feature space (lower is better; not comparable with published FIDs).\n']
+    res = read(FACADES)
+    if res is None: return '\n'.join(out + [missing(FACADES, '10_facades_ablation')])
+    used.add(FACADES)
+    from semseg_gan.ablation import results_table, per_class_table
+    out.append(f"{res['dataset']}, the `{res['preset']}` preset ({res['size']} px), {res['epochs']} + {res['epochs_decay']} epochs, "
+               f"seeds {', '.join(map(str, res['seeds']))}, {res['n_test']} test images. $T_s$: validation mIoU "
+               f"{f3(res['T_s']['valid_miou'])}; $E$ ({res['E']['arch']}, seed {res['E']['seed']}): validation mIoU "
+               f"{f3(res['E']['valid_miou'])}. " + provenance(res))
+    t = results_table(res)
+    out.append(md_table(t, list(t.columns)))
+    d = per_seed_vs(res, 'mean_iou')
+    if d is not None:
+        out.append('The same runs paired by seed: each variant\'s mIoU minus pix2pix\'s with the same seed (the spread '
+                   'between seeds is the scale any difference above has to beat):\n')
+        out.append(md_table([(v, [signed(x) for x in r]) for v, r in zip(d.index, d.values.tolist())],
+                            [f'seed {s}' for s in d.columns], 'mIoU − pix2pix'))
+    pc = per_class_table(res)
+    out.append('Per class, the IoU of $E$ on the generated images (mean over seeds), and on the real photos:\n')
+    out.append(md_table([(v, [f3(x) for x in r]) for v, r in zip(pc.index, pc.values.tolist())], list(pc.columns)))
+    r16 = read(FACADES_TS16)
+    if r16 is not None:
+        used.add(FACADES_TS16)
+        door = res['classes'].index('door') if 'door' in res['classes'] else None
+        rows = [(f"{rr['T_s']['width']}, seed {r['seed']}",
+                 [f3(rr['T_s']['valid_miou']), f3(r['mean_iou'])] + ([f3(r['per_class_iou'][door])] if door is not None else [])
+                 + [f"{r['fid_e']:.1f}"])
+                for rr in (res, r16) for r in rr['runs'] if r['variant'] == 'full']
+        out.append('A cheaper $T_s$ (16 channels wide instead of 32, the trade-off the benchmarks page measures in time) '
+                   'in the `full` variant, in the same setting, against the `full` runs above. ' + provenance(r16))
+        out.append(md_table(rows, ['$T_s$ val. mIoU', 'mIoU'] + (['door IoU'] if door is not None else []) + ['FID-E'], '$T_s$ width'))
+    return '\n'.join(out)
+
+def pose_section(used) -> str:
+    out = ['## A person in a new pose, on Market-1501\n',
+           'The paper\'s second task (`11_pose_market`): a person drawn in a target pose. SSIM and mask-SSIM against '
+           'the target photo, and PCKh of a separately trained pose network on the generated people; mean ± standard '
+           'deviation over seeds.\n']
+    res = read(POSE)
+    if res is None: return '\n'.join(out + [missing(POSE, '11_pose_market')])
+    used.add(POSE)
+    import pandas as pd
+    size = '×'.join(map(str, res['size'])) if isinstance(res['size'], list) else res['size']
+    out.append(f"{res['dataset']}, {size} px, {res.get('n_train_pairs', '?')} training and {res.get('n_test_pairs', '?')} test "
+               f"pairs, {res['epochs']} + {res['epochs_decay']} epochs, seeds {', '.join(map(str, res['seeds']))}. $T_s$ "
+               f"test PCKh {f3(res['T_s']['test_pckh'])}; evaluator ({res['E']['arch']}, seed {res['E']['seed']}) test PCKh "
+               f"{f3(res['E']['test_pckh'])}. " + provenance(res))
+    cols = {'ssim': 'SSIM', 'mask_ssim': 'mask-SSIM', 'pckh': 'PCKh'}
+    g = pd.DataFrame(res['runs']).groupby('variant', sort=False)[list(cols)]
+    m, sd = g.mean(), g.std(ddof=1).fillna(0)
+    rows = [(v, [f'{f3(a)} ± {f3(b)}' for a, b in zip(m.loc[v], sd.loc[v])]) for v in m.index]
+    ub = res['upper_bound']
+    rows.append(('real targets (upper bound)', [f3(ub[c]) for c in cols]))
+    out.append(md_table(rows, list(cols.values())))
+    d = per_seed_vs(res, 'ssim')
+    if d is not None:
+        out.append('SSIM paired by seed, each variant minus pix2pix:\n')
+        out.append(md_table([(v, [signed(x) for x in r]) for v, r in zip(d.index, d.values.tolist())],
+                            [f'seed {s}' for s in d.columns], 'SSIM − pix2pix'))
+    return '\n'.join(out)
+
+def bench_section(used) -> str:
+    out = ['## The controlled benchmark\n',
+           'Procedural facades whose small, rare classes are painted by rules a generator can learn, and an evaluator '
+           '$E$ that segments every class of the real images almost perfectly (`12_controlled_benchmark`, which '
+           'explains the benchmark, the settings and the statistics). Each setting is trained with the same seeds and '
+           'budget; a background grid adds one result file per finished run, so the seeds below are those finished '
+           'when the site was built.\n']
+    files = sorted((RESULTS/BENCH).glob('*_seed*.json')) if (RESULTS/BENCH).is_dir() else []
+    if not files: return '\n'.join(out + [missing(f'{BENCH}/*_seed*.json', '12_controlled_benchmark')])
+    from semseg_gan.benchmark import bench_results, bench_scores, bench_compare, BENCH_RARE, BENCH_SETTINGS
+    try: res = bench_results(RESULTS/BENCH)
+    except Exception as e: raise SystemExit(f'[docs] results page: cannot read {RESULTS/BENCH}: {e!r}') from e
+    used.update(f'{BENCH}/{p.name}' for p in files)
+    any_r = next(iter(res.values()))
+    E = any_r['E']
+    ds = any_r['dataset']
+    out.append(f"{ds[:1].upper() + ds[1:]}; each run: the `{any_r['preset']}` preset, batch {any_r['bs']}, {any_r['epochs']} + "
+               f"{any_r['epochs_decay']} epochs; $E$: {E['arch']}, seed {E['seed']}. {len(res)} runs finished, in "
+               f"{len(files)} files under `nbs/results/{BENCH}/`.\n")
+    t = bench_scores(res)
+    rare = [c for c in BENCH_RARE if c in t.columns]
+    out.append(f"$E$'s IoU on the generated test images, mean over the seeds finished; the rare classes ({', '.join(rare)}) "
+               'first, then the mean over all classes:\n')
+    cols = rare + ['mean IoU']
+    out.append(md_table([(f'`{i}`' if i in BENCH_SETTINGS else i,
+                          [f3(r[c]) for c in cols] + ['' if r['seeds'] != r['seeds'] else str(int(r['seeds']))])
+                         for i, r in t.iterrows()], cols + ['seeds']))
+    others = [c for c in t.columns if c not in cols + ['seeds']]
+    out.append('The other classes:\n')
+    out.append(md_table([(f'`{i}`' if i in BENCH_SETTINGS else i, [f3(r[c]) for c in others]) for i, r in t.iterrows()], others))
+    rows, few = [], False
+    for st in BENCH_SETTINGS:
+        if st == 'pix2pix' or not any(s == st and ('pix2pix', k) in res for (s, k) in res): continue
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            c = bench_compare(res, st)
+        n = len(c.attrs['seeds']); few |= n < 3
+        cell = lambda k: (f"{signed(c.loc[k, 'difference'])} [{signed(c.loc[k, 'CI low'])}, {signed(c.loc[k, 'CI high'])}]"
+                          + (f" **{c.loc[k, 'verdict']}**" if c.loc[k, 'verdict'] in ('helps', 'hurts') else ''))
+        rows.append((f'`{st}`', [cell(k) for k in cols] + [str(n)]))
+    if rows:
+        out.append("Each setting against pix2pix, paired by seed (`bench_compare`): the difference in $E$'s IoU, and its "
+                   '95 % bootstrap interval over seeds and test images. The library calls a difference *helps* or '
+                   '*hurts* only when the interval excludes 0 and at least 3 seeds are paired'
+                   + ('; with fewer seeds it gives no verdict, so some rows below have none yet' if few else '') + ':\n')
+        out.append(md_table(rows, cols + ['seeds paired'], 'setting − pix2pix'))
+    return '\n'.join(out)
+
+def results_page() -> str:
+    used = set()
+    sections = [facades_section(used), pose_section(used), bench_section(used)]
+    head = ('# Results\n\nWhat this project has measured, gathered from the result files committed in `nbs/results/`. '
+            'Every number on this page is computed from those files when the site is built (by `docs/results_page.py`, '
+            'with the library\'s own functions where the notebooks use them), so the page and the files cannot '
+            'disagree. The notebook named in each section explains the setup, shows the figures and says how to read '
+            'the numbers: at the budgets used here (a few epochs, on CPUs) they describe these runs, not the paper\'s '
+            'setting. What each variant costs to train and to run is on the benchmarks page (`docs/benchmarks.md`).\n')
+    rest = sorted(str(p.relative_to(RESULTS)) for p in RESULTS.rglob('*') if p.is_file()) if RESULTS.is_dir() else []
+    rest = [r for r in rest if r not in used]
+    tail = ('## Other result files\n\nCommitted under `nbs/results/` but not shown above:\n\n'
+            + ''.join(f'- `nbs/results/{r}`\n' for r in rest)) if rest else ''
+    return '\n'.join([head] + sections + [tail])
+
+if __name__ == '__main__':
+    import os, sys
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    sys.stdout.write(results_page())
