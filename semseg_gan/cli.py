@@ -250,22 +250,11 @@ def semseg_gan_train(dataset:str='samples', # samples | facades | cityscapes | y
 def train_main(): run_cli(semseg_gan_train)
 
 # %% ../nbs/08_cli.ipynb #6ee47617
-def _unfit(img:Image.Image, # the generated image, at the model's shape
-           wh:tuple, # (width, height) of the map it was made from
-           fit:str) -> Image.Image:
-    "Undo `fit_to` on a generated image: back to the map's own size ('squash', 'pad'); 'crop' keeps the centre crop it drew."
-    if fit == 'squash': return img.resize(wh, Image.BICUBIC)
-    if fit == 'pad':
-        (W, H), (w0, h0) = img.size, wh
-        s = min(W / w0, H / h0); w1, h1 = max(1, round(w0 * s)), max(1, round(h0 * s))
-        x0, y0 = (W - w1) // 2, (H - h1) // 2
-        return img.crop((x0, y0, x0 + w1, y0 + h1)).resize(wh, Image.BICUBIC)
-    return img
-
 @call_parse
 def semseg_gan_generate(model:str, # a generator file from semseg_gan_train / export_generator
                         labels:str, # folder of label maps, stored as the training maps were (ids or colours: the model knows which)
                         out:str, # folder to write the images to
+                        fit:str=None, # crop | pad | squash (default: the training's; pad keeps the whole of a map of another shape)
                         bs:int=8, # images per forward pass
                         device:str='auto', # auto | cpu | cuda
                         overwrite:bool=False, # replace images that already exist in the output folder
@@ -274,42 +263,23 @@ def semseg_gan_generate(model:str, # a generator file from semseg_gan_train / ex
                        ):
     "Generate one image per label map with a trained generator, reading the maps the way its training data was read."
     if bs < 1: raise ValueError(f"--bs {bs}: must be at least 1.")
+    if fit is not None: _choice('fit', fit, tuple(FITS))
     dev = pick_device(device)
     if not Path(labels).is_dir(): raise FileNotFoundError(f"the labels folder {labels} does not exist (or is not a folder); give the folder that holds the label maps.")
     if Path(out).resolve() == Path(labels).resolve(): raise ValueError(f"the output folder is the labels folder ({out}): the images would replace the maps; choose another output folder.")
     G, info = load_generator(model, trust=trust)
-    K = len(info['classes'])
-    H, W = info.get('shape') or (info['size'],) * 2
-    fit = info.get('fit', 'squash')
-    if info.get('labels'): reader = label_reader(info['labels'])          # the training data's own reading: ids or colours
-    else:
-        reader = IdLabels(K)
-        print(f"{model} was exported before generators carried their data description: reading maps as class ids 0..{K - 1}")
-    exts = LOSSLESS_EXTS + (('.jpg', '.jpeg', '.webp') if isinstance(reader, ColorLabels) else ())
-    files = sorted(p for p in Path(labels).iterdir() if p.suffix.lower() in exts)
-    if not files:
-        others = sorted({p.suffix.lower() or 'no extension' for p in Path(labels).iterdir() if p.is_file()})
-        raise FileNotFoundError(f"no label maps in {labels}: expected files ending in {', '.join(exts)}"
-                                + (f", found only {', '.join(others)}" if others else ' (it is empty)') + '.')
+    if not info.get('labels'):
+        print(f"{model} was exported before generators carried their data description: reading maps as class ids 0..{len(info['classes']) - 1}")
+    files = map_files(labels, label_reader(info['labels']) if info.get('labels') else IdLabels(len(info['classes'])))
     taken = [f.stem + '.png' for f in files if (Path(out)/(f.stem + '.png')).exists()]
     if taken and not overwrite: raise FileExistsError(
         f"{len(taken)} of the images exist already in {out} (e.g. {taken[0]}); pass --overwrite to replace them, or choose another output folder.")
-    maps, sizes = [], []
-    for f in files:   # every map is read and checked before anything is written
-        size, problem = _image_problem(f)
-        if problem: raise ValueError(f"{f} {problem}; replace or remove it.")
-        try: lbl = reader(f)
-        except ValueError as e: raise ValueError(
-            f"{e}\nThe model was trained on {info['dataset']} ({K} classes: {_some(info['classes'], 6)}) and reads maps as "
-            f"{info['labels']['format'] if info.get('labels') else 'ids'}; {f.name} does not fit that.") from None
-        sizes.append(size)
-        maps.append(torch.from_numpy(np.array(fit_to(Image.fromarray(lbl), (H, W), fit, Image.NEAREST, IGNORE_INDEX))).long())
-    y_hat = generate(G.to(dev), one_hot(torch.stack(maps), K), bs)
+    images = generate_from_maps((G, info), files, fit, bs, dev)   # every map checked before anything is generated or written
     with output_folder(out) as out:
-        for f, img, wh in zip(files, y_hat, sizes):
-            im = _unfit(Image.fromarray(tensor_to_image(img)), wh, fit)
-            atomic_write(out/(f.stem + '.png'), lambda fh, im=im: im.save(fh, format='PNG'))
-    how = {'squash': "each at its map's size", 'pad': "each at its map's size", 'crop': f"the centre {H}x{W} crop of each map (fit 'crop')"}[fit]
+        for f, im in images: atomic_write(out/(f.stem + '.png'), lambda fh, im=im: im.save(fh, format='PNG'))
+    H, W = info.get('shape') or (info['size'],) * 2
+    fit = fit or info.get('fit', 'squash')
+    how = f"the centre {H}x{W} crop of each map (fit 'crop'; --fit pad keeps whole maps)" if fit == 'crop' else "each at its map's size"
     print(f"wrote {len(files)} images to {out} ({how})")
 
 def generate_main(): run_cli(semseg_gan_generate)

@@ -169,7 +169,8 @@ class IdLabels:
         known = np.flatnonzero(self.known)
         return dict(format='ids', n_classes=self.n_classes, ignore_index=self.ignore_index,
                     table={int(k): int(self.lut[k]) for k in known if self.lut[k] != self.ignore_index},
-                    void_ids=[int(k) for k in known if self.lut[k] == self.ignore_index and k != self.ignore_index])
+                    void_ids=[int(k) for k in known if self.lut[k] == self.ignore_index and k != self.ignore_index],
+                    unknown=self.bad_ids)
     def expected(self) -> str:
         "The stored ids this reader accepts, in words."
         return f"ids {_ranges(np.flatnonzero(self.known))} ({self.n_classes} classes; {self.ignore_index} = ignore)"
@@ -178,7 +179,8 @@ class IdLabels:
         with Image.open(path) as im:
             if im.mode not in ID_MODES: raise ValueError(
                 f"{path} has {len(im.getbands())} channels (PIL mode {im.mode}), but a map of class ids has one (mode L, "
-                f"P or I;16). If it is painted in class colours, read it with label_format='color' (ColorLabels(palette)).")
+                f"P or I;16). If it is painted in class colours, say so: in a dataset.json \"labels\": {{\"format\": \"color\", "
+                f"\"palette\": [[r, g, b], ...]}} (\"ids\" is the default), in Python label_format='color' (ColorLabels(palette)).")
             a, counts = np.array(im), (np.asarray(im.histogram()) if im.mode in ('L', 'P') else None)
         if a.min(initial=0) < 0 or a.max(initial=0) > 255: raise ValueError(
             f"{path} holds ids as {'large as ' + str(a.max()) if a.max() > 255 else 'low as ' + str(a.min())}, but stored "
@@ -208,7 +210,8 @@ class IdLabels:
         im, a, counts = self.census(path)
         n_bad, about = self.unknown(im, counts)
         if n_bad and self.bad_ids == 'error': raise ValueError(
-            f"{path}: {about}. Fix the map, or pass bad_ids='ignore' to map these pixels to ignore ({self.ignore_index}).")
+            f"{path}: {about}. Fix the map, or map these pixels to ignore ({self.ignore_index}): in a dataset.json "
+            f"\"labels\": {{..., \"unknown\": \"ignore\"}}, in Python bad_ids='ignore'.")
         return self.lut[a]
 
 # %% ../nbs/01_data.ipynb #81ffcee2
@@ -237,7 +240,8 @@ class ColorLabels:
                  ignore_color=None, # colour meaning "unlabelled" (e.g. (0, 0, 0)), mapped to 255
                  ignore_index:int=IGNORE_INDEX,
                  bad_ids:str='error', # pixels far from every class colour: 'error' names the file; 'ignore' maps them to ignore_index
-                 stray_pixels:int=16, # up to this many such pixels per map are stray (set to ignore and reported, never an error)
+                 stray_pixels:int|None=None, # up to this many such pixels per map are stray: set to ignore and reported, never an
+                                             # error (default: 16, or 0.25 % of the map's pixels if that is more)
                 ):
         if bad_ids not in ('error', 'ignore'): raise ValueError(f"bad_ids must be 'error' or 'ignore', got {bad_ids!r}.")
         self.palette = np.asarray(palette, dtype=np.float64)
@@ -255,7 +259,9 @@ class ColorLabels:
         cols = np.stack([(uniq >> 16) & 255, (uniq >> 8) & 255, uniq & 255], 1).astype(np.float64)
         d = np.linalg.norm(cols[:, None] - pal[None], axis=-1)          # (U, K) distance to each palette colour
         best, dbest = d.argmin(1), d.min(1)
-        pure = dbest <= self.max_distance                                 # a class colour, give or take compression noise
+        second = np.sort(d, 1)[:, 1] if d.shape[1] > 1 else np.full(len(d), np.inf)
+        pure = (dbest <= self.max_distance) | ((dbest <= 1.5 * self.max_distance) & (dbest <= 0.5 * second))   # a class
+        # colour, give or take compression noise: within max_distance, or a little farther when no other class is near
         blend = {}   # colour index -> the two palette colours it lies between
         if (~pure).any():   # off-palette colours: those on (or near) a blend of two palette colours may be anti-aliasing
             i, j = np.triu_indices(len(pal), 1)
@@ -279,23 +285,31 @@ class ColorLabels:
             ok2 = np.zeros(len(px), bool)
             for c in near: ok2 |= (b == c) & near[c][px]
             far_px[px[~(ok & ok2)]] = True
-        # where three regions meet, an anti-aliased pixel blends three colours: accept it when it lies within
-        # max_distance of the triangle of the class colours found within 2 pixels of it (only a few pixels do)
-        far_at = np.flatnonzero(far_px)
-        if 0 < len(far_at) <= 20000:
+        # Pixels still unknown that lie on an edge (pure pixels of two or more classes within 2 pixels) are compression or
+        # anti-aliasing artefacts when (a) they lie within max_distance of the triangle of three neighbouring class colours
+        # (where three regions meet), or (b) one neighbouring class colour is clearly the nearest: within 3 x max_distance
+        # and at most 0.75 x as far as the next one (JPEG's chroma subsampling smears saturated colours at edges).
+        # They go to that nearest neighbouring class. Pixels away from any edge stay unknown, so a blob stays refused.
+        fixed, far_at = [], np.flatnonzero(far_px)
+        if 0 < len(far_at) <= 200000:
             H, W = rgb.shape[:2]
             pure_cls = np.where(pure, best, -1)[inv].reshape(H, W)
-            fixed = []
-            for q in far_at:
-                y, x = divmod(int(q), W)
-                cs = np.unique(pure_cls[max(0, y - 2):y + 3, max(0, x - 2):x + 3]); cs = cs[cs >= 0]
-                if len(cs) < 3: continue
-                c = cols[inv[q]]
-                if min(_tri_dist(c, *pal[list(t)]) for t in itertools.combinations(cs, 3)) <= self.max_distance:
-                    best_c = cs[np.linalg.norm(pal[cs] - c, axis=1).argmin()]
-                    fixed.append((q, best_c))
-            for q, c in fixed: far_px[q] = False
-        else: fixed = []
+            present = [c for c in np.unique(pure_cls) if c >= 0]
+            if len(present) >= 2:
+                near_k = np.stack([_near(pure_cls == c).reshape(-1)[far_at] for c in present], 1)    # (N, classes nearby)
+                c_far = cols[inv[far_at]]
+                d = np.linalg.norm(c_far[:, None] - pal[present][None], axis=-1)
+                d = np.where(near_k, d, np.inf)
+                order = np.argsort(d, 1)
+                d1, d2 = np.take_along_axis(d, order[:, :1], 1)[:, 0], np.take_along_axis(d, order[:, 1:2], 1)[:, 0]
+                edge = near_k.sum(1) >= 2
+                ok = edge & (d1 <= 3 * self.max_distance) & (d1 <= 0.75 * d2)
+                for k in np.flatnonzero(edge & ~ok & (near_k.sum(1) >= 3))[:20000]:   # junctions: the triangle test
+                    cs = [present[j] for j in np.flatnonzero(near_k[k])]
+                    if min(_tri_dist(c_far[k], *pal[list(t)]) for t in itertools.combinations(cs, 3)) <= self.max_distance: ok[k] = True
+                nearest = np.array(present)[order[:, 0]]
+                fixed = list(zip(far_at[ok], nearest[ok]))
+                far_px[far_at[ok]] = False
         n_px, about, colours = int(far_px.sum()), '', {}
         if n_px:
             u, c = np.unique(inv[far_px], return_counts=True)
@@ -309,18 +323,22 @@ class ColorLabels:
         for q, c in fixed: ids[q] = ids_of[c]
         ids[far_px] = self.ignore_index
         return ids.reshape(rgb.shape[:2]).astype(np.uint8), n_px, about, colours
-    _todo = ("Pass the dataset's palette, raise max_distance if the map is heavily compressed, "
-             "or pass bad_ids='ignore' to map these pixels to ignore.")
+    _todo = ("Check the palette (one colour per class, in class order). If these are compression or drawing artefacts, allow "
+             "more of them per map (dataset.json labels.stray_pixels; Python stray_pixels=) or a larger colour tolerance "
+             "(labels.max_distance / max_distance=), or map them to ignore (labels.unknown: \"ignore\" / bad_ids='ignore').")
     def describe(self) -> dict:
         "What this reader does, as plain JSON-able data (stored in an exported generator; `label_reader` rebuilds it)."
         return dict(format='color', palette=self.palette.astype(int).tolist(), max_distance=self.max_distance,
                     ignore_color=None if self.ignore_color is None else self.ignore_color.astype(int).tolist(),
-                    ignore_index=self.ignore_index, stray_pixels=self.stray_pixels)
-    def _refuse(self, n_bad:int) -> bool: return n_bad > self.stray_pixels and self.bad_ids == 'error'
+                    ignore_index=self.ignore_index, stray_pixels=self.stray_pixels, unknown=self.bad_ids)
+    def limit(self, n_pixels:int) -> int:
+        "How many stray pixels a map of `n_pixels` pixels may have."
+        return self.stray_pixels if self.stray_pixels is not None else max(16, n_pixels // 400)
+    def _refuse(self, n_bad:int, n_pixels:int) -> bool: return n_bad > self.limit(n_pixels) and self.bad_ids == 'error'
     def quantize(self, rgb:np.ndarray, name:str='label map') -> np.ndarray:
         "Map an (H, W, 3) uint8 array to class ids."
         ids, n_bad, about, _ = self._quantize(rgb)
-        if self._refuse(n_bad): raise ValueError(f"{name}: {about}. {self._todo}")
+        if self._refuse(n_bad, ids.size): raise ValueError(f"{name}: {about}. {self._todo}")
         return ids
     def _read(self, path) -> tuple:
         with Image.open(path) as im: rgb, mode = np.array(im.convert('RGB')), im.mode
@@ -329,18 +347,18 @@ class ColorLabels:
             f". It is a one-channel ({mode}) image: if its values are class ids, read it with label_format='ids' (IdLabels)")
         return ids, n_bad, about, colours
     def inspect(self, path) -> tuple:
-        "(pixels of no class colour, what they are): the check of one file (`refuses(n)` says whether they are too many)."
+        "(pixels of no class colour, what they are): the check of one file (`refuses(n, pixels)` says whether they are too many)."
         ids, n_bad, about, _ = self._read(path)
         return n_bad, about
-    def refuses(self, n_bad:int) -> bool: return self._refuse(n_bad)
+    def refuses(self, n_bad:int, n_pixels:int) -> bool: return self._refuse(n_bad, n_pixels)
     def report(self, path) -> dict:
         "One map in numbers: its ids, pixels per class, and the pixels (and colours) of no class."
         ids, n_bad, about, colours = self._read(path)
         return dict(ids=ids, unknown_pixels=n_bad, unknown_colours=colours, about=about,
-                    refused=self._refuse(n_bad), stray=0 < n_bad <= self.stray_pixels)
+                    refused=self._refuse(n_bad, ids.size), stray=0 < n_bad <= self.limit(ids.size))
     def __call__(self, path) -> np.ndarray:
         ids, n_bad, about, _ = self._read(path)
-        if self._refuse(n_bad): raise ValueError(f"{path}: {about}. {self._todo}")
+        if self._refuse(n_bad, ids.size): raise ValueError(f"{path}: {about}. {self._todo}")
         return ids
 
 # %% ../nbs/01_data.ipynb #4d1bb94e
@@ -862,8 +880,9 @@ def _image_problem(path) -> tuple:
 # %% ../nbs/01_data.ipynb #b23b8afb
 _TO_DO = {'file': "replace the damaged files (download or export them again)",
           'size': "resize each of these label maps to its photo's size with nearest-neighbour, or fix which map is whose",
-          'ids': "fix these label maps or read them with the right reader (label_format, offset), or build the dataset "
-                 "with bad_ids='ignore' to map unknown ids to ignore"}
+          'ids': "fix these label maps or read them as they are stored (dataset.json: labels.format, offset, palette; "
+                 "Python: label_format, offset), or map what is unknown to ignore (labels.unknown: \"ignore\"; Python: "
+                 "bad_ids='ignore')"}
 
 def check_pairs(data:SemanticPairs, # the dataset
                 bad_files:str='error', # 'error': refuse bad pairs; 'drop': leave them out of `data` (said)
@@ -891,8 +910,8 @@ def check_pairs(data:SemanticPairs, # the dataset
                 if hasattr(reader, 'inspect'): n_bad, about = reader.inspect(label)
                 else: reader(label); n_bad, about = 0, ''    # a reader of your own: it either reads the map or raises
             except Exception as e: n_bad, about = -1, str(e)
-            refuses = getattr(reader, 'refuses', lambda n: getattr(reader, 'bad_ids', 'error') == 'error')   # a few strays: never
-            if n_bad and (n_bad < 0 or refuses(n_bad)):
+            refuses = getattr(reader, 'refuses', lambda n, px: getattr(reader, 'bad_ids', 'error') == 'error')   # a few strays: never
+            if n_bad and (n_bad < 0 or refuses(n_bad, ls[0] * ls[1])):
                 found.append(about if n_bad < 0 else f"label map {Path(label).name}: {about}"); kinds.add('ids')
             elif n_bad: ignored.append((Path(label).name, n_bad))
         if found: bad[i] = found
@@ -906,7 +925,7 @@ def check_pairs(data:SemanticPairs, # the dataset
             f"in {_some(folders, 2)}:\n" + '\n'.join(shown) + (f"\n  ... and {len(bad) - n_show} more" if len(bad) > n_show else '')
             + f"\nExpected every photo and label map whole, each map the size of its photo, holding only the dataset's ids. "
             f"To do: {'; '.join(_TO_DO[k] for k in ('file', 'size', 'ids') if k in kinds)}; or leave these pairs out "
-            f"with data.check(bad_files='drop') before semantic_dls.")
+            f"(move them away; in Python, data.check(bad_files='drop') before semantic_dls).")
     dropped = [Path(data.items[i][0]).stem for i in bad]
     if bad:   # bad_files='drop': leave them out, and renumber the splits
         keep = [i for i in range(n) if i not in bad]

@@ -4,13 +4,15 @@
 
 # %% ../nbs/14_own_data.ipynb #52b8fa55
 from __future__ import annotations
-import json, os
+import json, os, re
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
+import torch
 from PIL import Image
 from .core import *
 from .data import *
+from .gan import load_generator, generate
 from .data import _pairs_by_stem, _files_in, _match, _count, _some, _hw, _none_found
 import collections
 from fastcore.basics import patch
@@ -19,7 +21,7 @@ from .data import _image_problem
 # %% auto #0
 __all__ = ['LABEL_KEYS', 'SPEC_KEYS', 'SPLIT_NAMES', 'BUILTIN_DATASETS', 'TOY_CLASSES', 'TOY_PALETTE', 'DatasetSpec',
            'label_reader_for', 'label_reader', 'dataset_spec', 'make_toy_houses', 'check_data', 'check_text',
-           'show_check']
+           'show_check', 'map_files', 'generate_from_maps']
 
 # %% ../nbs/14_own_data.ipynb #ec7a21bc
 LABEL_KEYS = {'format', 'palette', 'ids', 'offset', 'ignore', 'ignore_color', 'max_distance', 'stray_pixels', 'unknown'}
@@ -138,7 +140,9 @@ def label_reader_for(spec:DatasetSpec, where:str='dataset description'):
         if not isinstance(pal, (list, tuple, np.ndarray)) or len(pal) != K: raise _spec_error(
             where, f"labels.palette has {len(pal) if isinstance(pal, (list, tuple, np.ndarray)) else 'no'} colours but there are {K} classes; "
                    f"give one [r, g, b] per class, in class order.")
-        pal = [_ints(list(c), f"labels.palette[{i}] ({spec.classes[i]})", where) for i, c in enumerate(pal)]
+        hexc = lambda c: [int(c.lstrip('#')[k:k + 2], 16) for k in (0, 2, 4)] if isinstance(c, str) and re.fullmatch(r'#?[0-9a-fA-F]{6}', c) else c
+        pal = [_ints(list(hexc(c)) if isinstance(hexc(c), (list, tuple)) else c, f"labels.palette[{i}] ({spec.classes[i]}): "
+                     f"[r, g, b] or \"#rrggbb\"", where) for i, c in enumerate(pal)]
         if any(len(c) != 3 for c in pal): raise _spec_error(where, "every labels.palette colour must be [r, g, b].")
         twins = [spec.classes[i] for i, c in enumerate(pal) if pal.index(c) != i]
         if twins and fmt == 'color': raise _spec_error(where, f"labels.palette gives {_some(twins)} the colour of another class: "
@@ -149,9 +153,9 @@ def label_reader_for(spec:DatasetSpec, where:str='dataset description'):
             if k in lab: raise _spec_error(where, f"labels.{k} belongs to format 'ids'; painted maps use palette, ignore_color, max_distance.")
         ign = lab.get('ignore_color')
         if ign is not None: _ints(ign, 'labels.ignore_color', where)
-        md, st = lab.get('max_distance', 40.), lab.get('stray_pixels', 16)
+        md, st = lab.get('max_distance', 40.), lab.get('stray_pixels')
         if not isinstance(md, (int, float)) or md <= 0: raise _spec_error(where, f"labels.max_distance must be a positive number, got {md!r}.")
-        if not isinstance(st, int) or st < 0: raise _spec_error(where, f"labels.stray_pixels must be a whole number >= 0, got {st!r}.")
+        if st is not None and (not isinstance(st, int) or st < 0): raise _spec_error(where, f"labels.stray_pixels must be a whole number >= 0, got {st!r}.")
         return ColorLabels(pal, float(md), ign, bad_ids=bad, stray_pixels=st)
     if fmt == 'ids':
         for k in ('ignore_color', 'max_distance', 'stray_pixels'):
@@ -176,11 +180,12 @@ def label_reader_for(spec:DatasetSpec, where:str='dataset description'):
                              f"(one-channel maps whose values are class ids).")
 
 def label_reader(desc:dict, # `reader.describe()`, as stored in an exported generator
-                 bad_ids:str='error'):
-    "Rebuild a label reader from its description."
+                 bad_ids:str|None=None): # default: the policy the description records (what training did)
+    "Rebuild a label reader from its description: it reads maps exactly as the reader that wrote it."
+    bad_ids = bad_ids or desc.get('unknown', 'error')
     if desc.get('format') == 'color':
         return ColorLabels(desc['palette'], desc.get('max_distance', 40.), desc.get('ignore_color'),
-                           desc.get('ignore_index', IGNORE_INDEX), bad_ids, desc.get('stray_pixels', 16))
+                           desc.get('ignore_index', IGNORE_INDEX), bad_ids, desc.get('stray_pixels'))
     if desc.get('format') == 'ids':
         return IdLabels(desc['n_classes'], table={int(k): int(v) for k, v in desc['table'].items()},
                         ignore_index=desc.get('ignore_index', IGNORE_INDEX), void_ids=desc.get('void_ids', ()), bad_ids=bad_ids)
@@ -233,14 +238,21 @@ def pairs(self:DatasetSpec, seed:int|None=None, # overrides the seed of a seeded
         if not f.is_dir(): raise FileNotFoundError(f"the {what} folder {f} does not exist{'' if not f.exists() else ' (it is a file)'}; "
                                                    f"check '{'photos' if what == 'photos' else 'maps'}' in the description"
                                                    + (f" (relative paths start at {self.base})" if self.base else '') + '.')
-    if not recursive and not self.photo_suffix:
-        items = _pairs_by_stem(photos, maps, PHOTO_EXTS, map_exts, self.map_suffix, self.unpaired)
-    else:
-        lab = _keyed(maps, map_exts, self.map_suffix, recursive, 'label maps')
-        taken = set(lab.values())
-        pho = {k: p for k, p in _keyed(photos, PHOTO_EXTS, self.photo_suffix, recursive, 'photos').items() if p not in taken}
-        keys = _match(pho, lab, self.unpaired, str(photos) if photos == maps else f"{photos} and {maps}")
-        items = [(pho[k], lab[k]) for k in keys]
+    try:
+        if not recursive and not self.photo_suffix:
+            items = _pairs_by_stem(photos, maps, PHOTO_EXTS, map_exts, self.map_suffix, self.unpaired)
+        else:
+            lab = _keyed(maps, map_exts, self.map_suffix, recursive, 'label maps')
+            taken = set(lab.values())
+            pho = {k: p for k, p in _keyed(photos, PHOTO_EXTS, self.photo_suffix, recursive, 'photos').items() if p not in taken}
+            keys = _match(pho, lab, self.unpaired, str(photos) if photos == maps else f"{photos} and {maps}")
+            items = [(pho[k], lab[k]) for k in keys]
+    except (DataCheckError, FileNotFoundError) as e:
+        lossy = [] if color or maps == photos else [q for q in maps.rglob('*') if q.suffix.lower() in ('.jpg', '.jpeg', '.webp')]
+        if not lossy: raise
+        raise type(e)(f"{e}\n({_count(len(lossy), 'map')} in {maps} {'is' if len(lossy) == 1 else 'are'} JPEG or WebP, e.g. "
+                      f"{lossy[0].name}: maps of class ids must be lossless (PNG, BMP, TIFF), so they are not read. If your maps "
+                      f"are painted in colours, say so: \"labels\": {{\"format\": \"color\", \"palette\": [...]}}.)") from None
     sp, n = self.split, len(items)
     if sp == 'folders':
         splits = {}
@@ -375,7 +387,7 @@ def check_data(data, # a DatasetSpec, a dataset.json path, a built-in name, or S
     fit = fit or pairs.fit
     split_of = {i: s for s, idx in pairs.splits.items() for i in idx}
     files, px, images = [], np.zeros(K, np.int64), {s: np.zeros(K, int) for s in pairs.splits}
-    sizes, kept = collections.Counter(), []
+    sizes, kept = collections.Counter(), []   # photo sizes; the share of each photo that training sees
     for i, (photo, label) in enumerate(pairs.items):
         ps, pp = _image_problem(photo)
         ls, lp = _image_problem(label)
@@ -409,8 +421,9 @@ def check_data(data, # a DatasetSpec, a dataset.json path, a built-in name, or S
                 class_pixels={c: int(n) for c, n in zip(pairs.classes, px)},
                 class_images={s: {c: int(n) for c, n in zip(pairs.classes, v)} for s, v in images.items()},
                 photo_sizes={f'{w}x{h}': n for (w, h), n in sizes.most_common()},
-                training=dict(size=list(hw), fit=fit, kept_area=round(float(np.mean(kept)), 3) if kept else None),
-                files=files, bad_pairs=len(bad), stray_maps=len(stray), ok=not bad)
+                training=dict(size=list(hw), fit=fit, kept_area=round(float(np.mean(kept)), 3) if kept else None,
+                              least_kept=(round(float(min(kept)), 3), files[int(np.argmin(kept))]['photo']) if kept else None),
+                files=files, bad_pairs=len(bad), stray_maps=len(stray), in_no_split=len(pairs) - len(split_of), ok=not bad)
 
 def check_text(report:dict, # from `check_data`
                n_show:int=10, # files listed per kind of finding
@@ -430,17 +443,21 @@ def check_text(report:dict, # from `check_data`
     sz = ', '.join(f'{k} ({v})' for k, v in list(r['photo_sizes'].items())[:4]) + (' ...' if len(r['photo_sizes']) > 4 else '')
     out.append(f"photo sizes (width x height): {sz}")
     out.append(f"training at {t['size'][0]}x{t['size'][1]} (height x width), fit '{t['fit']}': "
-               + (f"each photo keeps {100 * t['kept_area']:.0f} % of its area on average" if t['fit'] == 'crop' and t['kept_area'] is not None
+               + (f"each photo keeps {100 * t['kept_area']:.0f} % of its area on average (least: {100 * t['least_kept'][0]:.0f} %, "
+                  f"{t['least_kept'][1]})" if t['fit'] == 'crop' and t['kept_area'] is not None
                   else 'every photo is used whole' + (' (its aspect ratio changed)' if t['fit'] == 'squash' else ' (padded)')))
+    if r.get('in_no_split'): out.append(f"{_count(r['in_no_split'], 'pair')} {'is' if r['in_no_split'] == 1 else 'are'} in no split: "
+                                        f"not used for training, validation or testing")
     stray = [f for f in r['files'] if f['unknown_pixels'] and not f['problems']]
     if stray:
-        out.append(f"{_count(len(stray), 'map')} with a few pixels of no class, set to ignore: "
+        out.append(f"{_count(len(stray), 'map')} with a few pixels of no class (at most labels.stray_pixels), set to ignore: "
                    + _some([f"{f['map']} ({f['unknown_pixels']})" for f in stray], n_show))
     bad = [f for f in r['files'] if f['problems']]
     if bad:
         out.append(f"PROBLEMS: {r['bad_pairs']} of {r['pairs']} pairs:")
         out += [f"  [{f['split']}] {f['photo']} / {f['map']}: " + '; '.join(f['problems']) for f in bad[:n_show]]
-        if len(bad) > n_show: out.append(f"  ... and {len(bad) - n_show} more (all of them in the JSON report)")
+        if len(bad) > n_show: out.append(f"  ... and {len(bad) - n_show} more (all of them in check_data's report; "
+                                         f"semseg_gan_check_data --out writes it as JSON)")
         out.append("To do: fix or remove these files; for colours of no class check labels.palette (and max_distance for "
                    "JPEG maps), or set labels.unknown to 'ignore'; or set unpaired/bad files aside.")
     else: out.append("no problems: ready to train")
@@ -465,3 +482,67 @@ def show_check(data, # a DatasetSpec, dataset.json, built-in name or SemanticPai
     fig.suptitle(f"{pairs.name}: photos and their maps as training reads them", fontsize=10)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/14_own_data.ipynb #724e3a4c
+def _unfit(img:Image.Image, # the generated image, at the model's shape
+           wh:tuple, # (width, height) of the map it was made from
+           fit:str) -> Image.Image:
+    "Undo `fit_to` on a generated image: back to the map's own size ('squash', 'pad'); 'crop' keeps the centre crop it drew."
+    if fit == 'squash': return img.resize(wh, Image.BICUBIC)
+    if fit == 'pad':
+        (W, H), (w0, h0) = img.size, wh
+        s = min(W / w0, H / h0); w1, h1 = max(1, round(w0 * s)), max(1, round(h0 * s))
+        x0, y0 = (W - w1) // 2, (H - h1) // 2
+        return img.crop((x0, y0, x0 + w1, y0 + h1)).resize(wh, Image.BICUBIC)
+    return img
+
+def _map_problem(reader, f:Path) -> str:
+    "What is wrong with map `f` for this reader ('' when nothing)."
+    _, problem = _image_problem(f)
+    if problem: return f"{f.name} {problem}"
+    try:
+        if isinstance(reader, ColorLabels):
+            r = reader.report(f)
+            return f"{f.name}: {r['about']}" if r['refused'] else ''
+        n, about = reader.inspect(f)
+        return f"{f.name}: {about}" if n and reader.bad_ids == 'error' else ''
+    except ValueError as e: return str(e)
+
+def map_files(folder, # a folder of label maps
+              reader, # the label reader: painted maps may be JPEG, maps of ids must be lossless
+             ) -> list:
+    "The label-map files of a folder, sorted; a clear error when there are none."
+    exts = LOSSLESS_EXTS + (('.jpg', '.jpeg', '.webp') if isinstance(reader, ColorLabels) else ())
+    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in exts)
+    if not files:
+        others = sorted({p.suffix.lower() or 'no extension' for p in Path(folder).iterdir() if p.is_file()})
+        raise FileNotFoundError(f"no label maps in {folder}: expected files ending in {', '.join(exts)}"
+                                + (f", found only {', '.join(others)}" if others else ' (it is empty)') + '.')
+    return files
+
+def generate_from_maps(model, # a generator file from `export_generator`, or the (G, info) that `load_generator` returns
+                       maps, # label-map files (or one folder of them), stored as the model's training maps were
+                       fit:str|None=None, # crop | pad | squash (default: the model's training fit)
+                       bs:int=8, device=None, trust:bool=False,
+                      ) -> list: # [(map file, PIL image)], every map checked before any is generated
+    "Images from label-map files, each read exactly as the model's training data was read (ids or colours, offset, tolerance)."
+    G, info = load_generator(model, trust=trust) if isinstance(model, (str, Path)) else model
+    K, (H, W) = len(info['classes']), info.get('shape') or (info['size'],) * 2
+    fit = fit or info.get('fit', 'squash')
+    if fit not in FITS: raise ValueError(f"fit={fit!r}: must be one of {', '.join(FITS)}.")
+    reader = label_reader(info['labels']) if info.get('labels') else IdLabels(K)
+    files = map_files(maps, reader) if isinstance(maps, (str, Path)) and Path(maps).is_dir() else \
+            [Path(f) for f in ([maps] if isinstance(maps, (str, Path)) else maps)]
+    how = (f"as {info['labels']['format']}" if info.get('labels') else 'as class ids 0..K-1 (a file exported before models '
+           'carried their data description)')
+    bad = [p for p in (_map_problem(reader, f) for f in files) if p]
+    if bad: raise DataCheckError(
+        f"{_count(len(bad), 'map')} of {len(files)} cannot be read the way the model's training maps were ({how}; "
+        f"{K} classes: {_some(info['classes'], 6)}):\n  " + '\n  '.join(bad[:5]) + (f"\n  ... and {len(bad) - 5} more" if len(bad) > 5 else '')
+        + "\nUse maps stored like the training maps (the same palette or ids), or fix these ones; nothing was generated.")
+    ids = [reader(f) for f in files]
+    sizes = [(a.shape[1], a.shape[0]) for a in ids]
+    s = torch.stack([torch.from_numpy(np.array(fit_to(Image.fromarray(a), (H, W), fit, Image.NEAREST, IGNORE_INDEX))).long() for a in ids])
+    if device is not None: G = G.to(device)
+    y_hat = generate(G, one_hot(s, K), bs)
+    return [(f, _unfit(Image.fromarray(tensor_to_image(img)), wh, fit)) for f, img, wh in zip(files, y_hat, sizes)]

@@ -168,7 +168,7 @@ BAD_IDS = {
     'id 254, next to ignore':      (_ids_case(lambda p: _ids(p, np.full((16, 16), 254, np.uint8))), "256 pixels hold id 254, but the dataset expects ids 0..2, 255"),
     'several unknown ids':         (_ids_case(lambda p: _ids(p, np.arange(256, dtype=np.uint8).reshape(16, 16))), "hold ids 3..254, but the dataset expects ids 0..2, 255"),
     'palette PNG of colour indices': (_ids_case(_palette_png), "It is a palette PNG, whose values index its own colour table (index 7 is RGB (255, 0, 0)) and need not be class ids: if its colours are the classes, read it with label_format='color'"),
-    'RGB map read as ids':         (_ids_case(lambda p: Image.fromarray(make_palette(3)[_halves()]).save(p)), "p00.png has 3 channels (PIL mode RGB), but a map of class ids has one (mode L, P or I;16). If it is painted in class colours, read it with label_format='color'"),
+    'RGB map read as ids':         (_ids_case(lambda p: Image.fromarray(make_palette(3)[_halves()]).save(p)), "p00.png has 3 channels (PIL mode RGB), but a map of class ids has one (mode L, P or I;16). If it is painted in class colours, say so: in a dataset.json"),
     'RGBA map read as ids':        (_ids_case(lambda p: Image.new('RGBA', (16, 16)).save(p)), "p00.png has 4 channels (PIL mode RGBA)"),
     '16-bit map with ids > 255':   (_ids_case(lambda p: _ids(p, np.full((16, 16), 1000, np.uint16))), "p00.png holds ids as large as 1000, but stored ids must lie in 0..255 (this dataset expects ids 0..2, 255"),
     'colours of no class':         (_ids_case(lambda p: Image.fromarray(np.full((16, 16, 3), 128, np.uint8)).save(p), palette=make_palette(3), label_format='color'),
@@ -183,15 +183,15 @@ def test_bad_ids_are_refused(tmp_path, case):
     make, expected = BAD_IDS[case]
     check = make(tmp_path)
     with pytest.raises(DataCheckError, match=re.escape(expected)) as e: check()
-    assert 'To do: fix these label maps or read them with the right reader' in str(e.value)
+    assert 'To do: fix these label maps or read them as they are stored' in str(e.value)
 
 # %% ../nbs/97_bad_data.ipynb #86de3571
 def test_readers_name_the_file(tmp_path):
     _ids(tmp_path/'m.png', _halves(K=5))
     with pytest.raises(ValueError, match=re.escape(f"{tmp_path/'m.png'}: 128 pixels hold id 4, but the dataset expects ids 0..2, 255")
-                       + ".*Fix the map, or pass bad_ids='ignore'"): IdLabels(3)(tmp_path/'m.png')
+                       + ".*Fix the map, or map these pixels to ignore .*bad_ids='ignore'"): IdLabels(3)(tmp_path/'m.png')
     Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(tmp_path/'c.png')   # 64 pixels: more than a few strays
-    with pytest.raises(ValueError, match="farther than 40.0 .*or pass bad_ids='ignore'"): ColorLabels(make_palette(3))(tmp_path/'c.png')
+    with pytest.raises(ValueError, match="farther than 40.0 .*bad_ids='ignore'"): ColorLabels(make_palette(3))(tmp_path/'c.png')
 
 BAD_OPTIONS = {
     "IdLabels(bad_ids='skip')":      (lambda d: IdLabels(3, bad_ids='skip'), "bad_ids must be 'error' or 'ignore', got 'skip'"),

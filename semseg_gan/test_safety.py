@@ -194,7 +194,7 @@ TRAIN_BAD = [   # (arguments, what the message must say)
     (['--resume'], '--resume given but'),
     (['--lr', '-1', '--bs', '0', '--gan_mode', 'x'], 'bad training options:'),   # all of them at once
     (['--allow_changes', 'lr'], '--allow_changes applies to --resume only'),
-    (['--dataset', '/nonexistent/folder'], "dataset folder '/nonexistent/folder' not found"),
+    (['--dataset', '/nonexistent/folder'], "dataset '/nonexistent/folder' not found"),
     (['--bs', '1000'], 'bs'),   # larger than the training split: refused before T_s is trained
 ]
 
@@ -265,7 +265,7 @@ GENERATE_BAD = {   # name: (arguments made from tmp_path, what the message must 
     'a colour the model does not know': (lambda t: [_tiny_G_file(t/'G.pth', ColorLabels(FACADE_PALETTE).describe()), _labels(t, np.full((64, 64, 3), (255, 0, 255), np.uint8)), t/'out'], 'RGB (255, 0, 255) (4096 pixels)'),
     'rgb map as ids': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t, np.zeros((64, 64, 3), np.uint8)), t/'out'], 'has 3 channels (PIL mode RGB), but a map of class ids has one'),
     'output into the labels folder': (lambda t: [_tiny_G_file(t/'G.pth'), _labels(t), t/'labels'], 'the output folder is the labels folder'),
-    'broken png': (lambda t: [_tiny_G_file(t/'G.pth'), (_labels(t)/'b.png').write_bytes(b'\x89PNG garbage') and t/'labels', t/'out'], 'replace or remove it'),
+    'broken png': (lambda t: [_tiny_G_file(t/'G.pth'), (_labels(t)/'b.png').write_bytes(b'\x89PNG garbage') and t/'labels', t/'out'], 'b.png is'),
 }
 
 @pytest.mark.parametrize('case', list(GENERATE_BAD))
