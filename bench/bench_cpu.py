@@ -18,7 +18,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from semseg_gan.core import *
 from semseg_gan.data import sample_facades, semantic_dls
-from semseg_gan.semantic_loss import SegUNet, SemanticPerceptualLoss
+from semseg_gan.segmenters import SegUNet
+from semseg_gan.semantic_loss import SemanticPerceptualLoss
 from semseg_gan.gan import semseg_gan_learner, VARIANTS, pix2pix_adam, export_generator, load_generator
 from fastai.callback.core import Callback, CancelFitException
 

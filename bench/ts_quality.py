@@ -8,7 +8,7 @@ the data root from $SEMSEG_GAN_DATA and writes nothing to the repository.
 """
 import argparse
 from semseg_gan.data import facades
-from semseg_gan.semantic_loss import train_segmenter
+from semseg_gan.segmenters import train_segmenter
 
 def main():
     ap = argparse.ArgumentParser()

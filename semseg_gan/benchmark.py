@@ -210,7 +210,7 @@ def _data_tag(data) -> str: return hashlib.sha256(data.name.encode()).hexdigest(
 
 def _segmenter_once(data:SemanticPairs, role:str, cfg:dict, retrain:bool, quiet:bool) -> tuple:
     "A segmenter trained once with `train_segmenter` for this data set and `cfg`, kept in `models_dir()` under a name that says both, then loaded."
-    from semseg_gan.semantic_loss import train_segmenter, save_segmenter, load_segmenter, models_dir
+    from semseg_gan.segmenters import train_segmenter, save_segmenter, load_segmenter, models_dir
     kw = '_'.join(f'{k}{v}' for k, v in cfg['arch_kwargs'].items())
     path = models_dir()/f"benchmark_v{BENCH_VERSION}_{role}_{cfg['arch']}_{kw}_{cfg['preset']}_e{cfg['epochs']}_s{cfg['seed']}_{_data_tag(data)}.pth"
     if path.exists() and not retrain:

@@ -15,7 +15,7 @@ from fastcore.docments import docments
 import argparse, inspect
 import matplotlib.pyplot as plt
 from .data import *
-from .semantic_loss import train_segmenter, save_segmenter, load_segmenter
+from .segmenters import train_segmenter, save_segmenter, load_segmenter
 from .gan import *
 from .distributed import init_distributed, barrier
 from .data import preset as preset_sizes
@@ -105,7 +105,7 @@ def _choice(name, v, choices):
 # %% ../nbs/08_cli.ipynb #a3907cd3
 def _T_s_for_run(T:Path, data, preset:str, epochs:int, seed:int, resume:bool, say:bool=True):
     "Reuse the T_s an earlier start of this run left in its folder, only if its record says it was trained for this run (never unpickled)."
-    from semseg_gan.semantic_loss import load_segmenter
+    from semseg_gan.segmenters import load_segmenter
     try: model, rec = load_segmenter(T)   # a file the user did not name: --trust never applies to it
     except UnsafeFileError: raise UnsafeFileError(
         f"refused to load {T}, left in the output folder: it needs unpickling, which could run code. Delete it to train a "

@@ -22,7 +22,8 @@ from fastai.optimizer import OptimWrapper
 from .data import SemanticDataLoaders, show_pairs
 from .models import UnetGenerator, PatchDiscriminator, n_down_for
 from .semantic_discriminator import SemanticPatchDiscriminator, semantic_weights, balanced_patch_weights, adversarial_loss, aux_losses, GAN_MODES
-from .semantic_loss import SemanticPerceptualLoss, load_segmenter
+from .segmenters import load_segmenter
+from .semantic_loss import SemanticPerceptualLoss
 from .distributed import dist_info, is_main_process, barrier, shard_train, DistributedCGAN
 
 # %% auto #0

@@ -13,8 +13,8 @@ from pathlib import Path
 from fastai.learner import Metric
 
 # %% auto #0
-__all__ = ['confusion_matrix', 'segmentation_scores', 'MeanIoU', 'evaluator', 'fcn_scores', 'frechet_distance',
-           'kernel_inception_distance', 'e_features', 'inception_features']
+__all__ = ['confusion_matrix', 'segmentation_scores', 'MeanIoU', 'fcn_scores', 'frechet_distance', 'kernel_inception_distance',
+           'e_features', 'inception_features']
 
 # %% ../nbs/06_metrics.ipynb #22bc3a37
 def confusion_matrix(pred:torch.Tensor, # predicted class ids, any shape
@@ -50,22 +50,6 @@ class MeanIoU(Metric):
     def value(self): return segmentation_scores(self.cm)['mean_iou']
     @property
     def name(self): return 'mIoU'
-
-# %% ../nbs/06_metrics.ipynb #244ef48c
-def evaluator(data, # the dataset (its train split's real images)
-              preset:str='cpu', arch:str='fcn', epochs:int=40, seed:int=1,
-              path=None, # where to keep it (default: models_dir()/<dataset>_E_<arch>_<preset>.pth)
-              quiet:bool=False):
-    "The evaluator segmenter E: trained once (then loaded), a different architecture and seed from T_s."
-    from semseg_gan.semantic_loss import train_segmenter, save_segmenter, load_segmenter, models_dir
-    path = Path(path) if path else models_dir()/f"{data.name.split()[0].lower()}_E_{arch}_{preset}.pth"
-    settings = dict(arch=arch, preset=preset, epochs=epochs, seed=seed)
-    if path.exists():
-        E, rec = load_segmenter(path)
-        if {k: rec.get(k) for k in settings} == settings and rec['dataset'] == data.name: return E, rec
-    E, rec = train_segmenter(data, bs=8, quiet=quiet, **settings)
-    save_segmenter(E, rec, path)
-    return E, rec
 
 # %% ../nbs/06_metrics.ipynb #88d8a174
 @torch.no_grad()

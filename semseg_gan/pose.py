@@ -19,7 +19,7 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle
 from fastai.optimizer import Adam
 from .data import data_root
-from .semantic_loss import build_segmenter, save_segmenter, load_segmenter
+from .segmenters import build_segmenter, save_segmenter, load_segmenter
 
 # %% auto #0
 __all__ = ['KEYPOINTS', 'SKELETON', 'KEYPOINT_PALETTE', 'POSE_PRESETS', 'HEAT_SCALE', 'read_pose_csv', 'visible',

@@ -26,7 +26,7 @@ import torch
 from .core import *
 from .data import *
 from .gan import *
-from .semantic_loss import save_segmenter, load_segmenter, build_segmenter
+from .segmenters import save_segmenter, load_segmenter, build_segmenter
 from .cli import run_cli, semseg_gan_train, semseg_gan_generate, semseg_gan_demo
 
 # %% ../nbs/98_safety.ipynb #9f9651d3
