@@ -137,6 +137,13 @@ def bench_section(used) -> str:
                f"{len(files)} files under `nbs/results/{BENCH}/`.\n")
     t = bench_scores(res)
     rare = [c for c in BENCH_RARE if c in t.columns]
+    out.append('The settings: `pix2pix` (one-map PatchGAN, pixel L1); `semdisc_bX` (the semantic discriminator, its class terms '
+               'weighted X in total: 0.05 is the authors\' scale); `semdisc_b1_nearest` (the same at weight 1, the map resized '
+               'to D\'s grid by nearest neighbour as in the authors\' code, instead of by area); `balanced` (one PatchGAN map, '
+               'its loss weighted so that every class present counts equally); `semloss` (pix2pix with the pixel L1 term '
+               'replaced by the semantic perceptual loss). The row "real photos" is $E$ on the real test photos: what it '
+               'reaches on images it was trained to read, not a bound a generator cannot pass (a generated image can be '
+               'easier to segment than a real one).\n')
     out.append(f"$E$'s IoU on the generated test images, mean over the seeds finished; the rare classes ({', '.join(rare)}) "
                'first, then the mean over all classes:\n')
     cols = rare + ['mean IoU']
@@ -159,7 +166,8 @@ def bench_section(used) -> str:
     if rows:
         out.append("Each setting against pix2pix, paired by seed (`bench_compare`): the difference in $E$'s IoU, and its "
                    '95 % bootstrap interval over seeds and test images. The library calls a difference *helps* or '
-                   '*hurts* only when the interval excludes 0 and at least 3 seeds are paired'
+                   '*hurts* only when the interval excludes 0 and at least 3 seeds are paired; a cell without a word is *inconclusive* '
+                   '(the interval spans 0)'
                    + ('; with fewer seeds it gives no verdict, so some rows below have none yet' if few else '') + ':\n')
         out.append(md_table(rows, cols + ['seeds paired'], 'setting − pix2pix'))
     return '\n'.join(out)

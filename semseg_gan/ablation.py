@@ -103,9 +103,7 @@ def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or
                 set_seed(seed)
                 dls = semantic_dls(data, preset, bs=bs, seed=seed)
                 learn = semseg_gan_learner(dls, variant, T_s=T_s, path=run_dir, ngf=ngf, ndf=ndf)
-                if quiet:
-                    with learn.no_bar(), learn.no_logging(): learn.fit_pix2pix(epochs, epochs_decay)
-                else: learn.fit_pix2pix(epochs, epochs_decay)
+                with quietly(learn, quiet): learn.fit_pix2pix(epochs, epochs_decay)
                 export_generator(learn, gfile)
                 _save_train_minutes(run_dir, t0)
             G, info = load_generator(gfile)

@@ -328,7 +328,7 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     from semseg_gan.gan import load_checkpoint
     done = load_checkpoint(ck)['epochs_done'] if ck.exists() else 0
     if done < cfg['epochs'] + cfg['epochs_decay']:
-        with learn.no_bar(), learn.no_logging():
+        with quietly(learn):
             learn.fit_pix2pix(cfg['epochs'], cfg['epochs_decay'], resume=ck if ck.exists() else None,
                               cbs=[ValCurve(E, s_val, labels_from_one_hot(s_val), data.n_classes)])
     else: learn.model.G.load_state_dict(load_checkpoint(ck)['G'])   # trained to the end, stopped before its result was written

@@ -4,6 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #f5c0a959
 from __future__ import annotations
+from contextlib import contextmanager
 import errno, os, pickle, random, sys, tempfile, warnings, zipfile
 from pathlib import Path
 from typing import NamedTuple
@@ -17,7 +18,7 @@ warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', ca
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'COLAB_DRIVE_RUNS', 'one_hot', 'labels_from_one_hot', 'make_palette', 'colorize', 'legend_patches',
            'show_label_map', 'image_to_tensor', 'tensor_to_image', 'set_seed', 'atomic_write', 'atomic_save',
-           'remove_orphan_temps', 'RunFolderLock', 'UnsafeFileError', 'load_saved', 'Machine', 'colab_setup']
+           'remove_orphan_temps', 'RunFolderLock', 'UnsafeFileError', 'load_saved', 'Machine', 'colab_setup', 'quietly']
 
 # %% ../nbs/00_core.ipynb #4f2d1e0c
 IGNORE_INDEX = 255  # label value for "no class": zero in every one-hot channel, skipped by losses and metrics
@@ -257,3 +258,14 @@ def colab_setup(keep_runs_on_drive:bool=False, # on Colab: mount Google Drive an
     hw = f'GPU ({torch.cuda.get_device_name(0)})' if gpu else 'no GPU'
     print(f"{'Colab' if colab else 'not Colab'}, {hw}: device {device}, preset {preset!r}, runs in {runs}/{note}")
     return Machine(colab, device, preset, runs)
+
+# %% ../nbs/00_core.ipynb #2bc77383
+@contextmanager
+def quietly(learn, # a fastai Learner
+            quiet:bool=True, # False: change nothing (the bar and the table show)
+           ):
+    "Within the block, the learner shows no progress bar and logs no epoch table (when `quiet`)."
+    if not quiet:
+        yield learn
+        return
+    with learn.no_bar(), learn.no_logging(): yield learn

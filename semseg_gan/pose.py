@@ -228,9 +228,7 @@ def train_pose_net(dls:PoseDataLoaders, arch:str='unet', epochs:int=30, lr:float
     set_seed(seed)
     model = build_segmenter(arch, 18, **kw)
     learn = Learner(dls, model, loss_func=nn.MSELoss(), opt_func=Adam, metrics=HeatmapTargets(), cbs=ImageToHeatmaps())
-    if quiet:
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    else: learn.fit_one_cycle(epochs, lr)
+    with quietly(learn, quiet): learn.fit_one_cycle(epochs, lr)
     model = learn.model.eval()
     return model, pose_net_pckh(model, dls.valid)
 
@@ -322,7 +320,7 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
                 d = pose_dls(train, test, preset, bs=bs, seed=seed)
                 learn = semseg_gan_learner(d, variant, T_s=T_s, path=run_dir, ngf=ngf, ndf=ndf, weight_mode='area',
                                            perceptual_output='logits')   # L_s compares T_s's heatmaps
-                with learn.no_bar(), learn.no_logging(): learn.fit_pix2pix(epochs, epochs_decay)
+                with quietly(learn): learn.fit_pix2pix(epochs, epochs_decay)
                 export_generator(learn, run_dir/'generator.pth')
                 _save_train_minutes(run_dir, t0)
             sc = evaluate_pose_generator(load_generator(run_dir/'generator.pth')[0], E, test_dl)

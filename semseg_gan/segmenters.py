@@ -110,9 +110,7 @@ def train_segmenter(data:SemanticPairs, # training pairs (the real images of its
     learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX), opt_func=Adam,
                     metrics=MeanIoU(data.n_classes), cbs=PhotoToLabels())
     t0 = time.time()
-    if quiet:
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    else: learn.fit_one_cycle(epochs, lr)
+    with quietly(learn, quiet): learn.fit_one_cycle(epochs, lr)
     model = learn.model.eval()
     sc = _scores(model, dls.valid, data.n_classes)
     record = dict(arch=arch, arch_kwargs=arch_kwargs, n_classes=data.n_classes, classes=list(data.classes),
