@@ -43,11 +43,14 @@ def provenance(res, extra='') -> str:
     return (f"Measured with `{cmd}`" if cmd else 'Measured') + (f" at commit `{res['git_commit']}`" if res.get('git_commit') else '') \
         + (f", started {res['started'].replace('T', ' ')}" if res.get('started') else '') + '.' + (f' {extra}' if extra else '') + '\n'
 
-def per_seed_vs(res, key, base='pix2pix'):
-    "Per variant and seed: the variant's `key` minus the base's, same seed."
+def per_seed_vs(res, key, intro:str, label:str, base='pix2pix') -> list:
+    "Per variant and seed, the variant's `key` minus the base's with the same seed: [intro, Markdown table], or [] without a base."
     import pandas as pd
     df = pd.DataFrame(res['runs']).pivot_table(index='variant', columns='seed', values=key, sort=False)
-    return (df - df.loc[base]).drop(index=base) if base in df.index else None
+    if base not in df.index: return []
+    d = (df - df.loc[base]).drop(index=base)
+    return [intro, md_table([(v, [signed(x) for x in r]) for v, r in zip(d.index, d.values.tolist())],
+                            [f'seed {s}' for s in d.columns], label)]
 
 # ------------------------------------------------------------------------------------------------------- sections
 def facades_section(used) -> str:
@@ -66,12 +69,8 @@ def facades_section(used) -> str:
                f"{f3(res['E']['valid_miou'])}. " + provenance(res))
     t = results_table(res)
     out.append(md_table(t, list(t.columns)))
-    d = per_seed_vs(res, 'mean_iou')
-    if d is not None:
-        out.append('The same runs paired by seed: each variant\'s mIoU minus pix2pix\'s with the same seed (the spread '
-                   'between seeds is the scale any difference above has to beat):\n')
-        out.append(md_table([(v, [signed(x) for x in r]) for v, r in zip(d.index, d.values.tolist())],
-                            [f'seed {s}' for s in d.columns], 'mIoU − pix2pix'))
+    out += per_seed_vs(res, 'mean_iou', 'The same runs paired by seed: each variant\'s mIoU minus pix2pix\'s with the same '
+                       'seed (the spread between seeds is the scale any difference above has to beat):\n', 'mIoU − pix2pix')
     pc = per_class_table(res)
     out.append('Per class, the IoU of $E$ on the generated images (mean over seeds), and on the real photos:\n')
     out.append(md_table([(v, [f3(x) for x in r]) for v, r in zip(pc.index, pc.values.tolist())], list(pc.columns)))
@@ -109,11 +108,7 @@ def pose_section(used) -> str:
     ub = res['upper_bound']
     rows.append(('real targets (upper bound)', [f3(ub[c]) for c in cols]))
     out.append(md_table(rows, list(cols.values())))
-    d = per_seed_vs(res, 'ssim')
-    if d is not None:
-        out.append('SSIM paired by seed, each variant minus pix2pix:\n')
-        out.append(md_table([(v, [signed(x) for x in r]) for v, r in zip(d.index, d.values.tolist())],
-                            [f'seed {s}' for s in d.columns], 'SSIM − pix2pix'))
+    out += per_seed_vs(res, 'ssim', 'SSIM paired by seed, each variant minus pix2pix:\n', 'SSIM − pix2pix')
     return '\n'.join(out)
 
 def bench_section(used) -> str:

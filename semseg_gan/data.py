@@ -274,8 +274,8 @@ class ColorLabels:
         # absorbed into one of them
         is_blend = np.zeros(len(uniq), bool); is_blend[list(blend)] = True
         far_px = ~(pure | is_blend)[inv]
+        pure_cls = np.where(pure, best, -1)[inv].reshape(rgb.shape[:2])   # each pixel's class if it has a class colour, else -1
         if blend:
-            pure_cls = np.where(pure, best, -1)[inv].reshape(rgb.shape[:2])
             near = {c: _near(pure_cls == c, 3).reshape(-1) for c in {c for ij in blend.values() for c in ij}}
             pair_of = np.full((len(uniq), 2), -1); pair_of[list(blend)] = list(blend.values())
             px = np.flatnonzero(is_blend[inv])
@@ -292,8 +292,6 @@ class ColorLabels:
         # They go to that nearest neighbouring class. Pixels away from any edge stay unknown, so a blob stays refused.
         fixed, far_at = [], np.flatnonzero(far_px)
         if 0 < len(far_at) <= 200000:
-            H, W = rgb.shape[:2]
-            pure_cls = np.where(pure, best, -1)[inv].reshape(H, W)
             present = [c for c in np.unique(pure_cls) if c >= 0]
             if len(present) >= 2:
                 near_k = np.stack([_near(pure_cls == c).reshape(-1)[far_at] for c in present], 1)    # (N, classes nearby)

@@ -20,8 +20,8 @@ from .data import _image_problem
 
 # %% auto #0
 __all__ = ['LABEL_KEYS', 'SPEC_KEYS', 'SPLIT_NAMES', 'BUILTIN_DATASETS', 'TOY_CLASSES', 'TOY_PALETTE', 'DatasetSpec',
-           'label_reader_for', 'label_reader', 'dataset_spec', 'make_toy_houses', 'check_data', 'check_text',
-           'show_check', 'map_files', 'generate_from_maps']
+           'label_reader_for', 'label_reader', 'dataset_spec', 'make_toy_houses', 'read_map', 'check_data',
+           'check_text', 'show_check', 'map_files', 'generate_from_maps']
 
 # %% ../nbs/14_own_data.ipynb #ec7a21bc
 LABEL_KEYS = {'format', 'palette', 'ids', 'offset', 'ignore', 'ignore_color', 'max_distance', 'stray_pixels', 'unknown'}
@@ -375,6 +375,17 @@ def _kept(wh:tuple, hw:tuple, fit:str) -> float:
     (w, h), (H, W) = wh, hw
     return min(w / h, W / H) / max(w / h, W / H) if fit == 'crop' else 1.0
 
+def read_map(reader, # the dataset's ColorLabels or IdLabels
+             path) -> dict:
+    "One map, read once: its class ids (unknown pixels set to ignore), the unknown pixels and colours, and the problem ('' if none)."
+    if isinstance(reader, ColorLabels):
+        r = reader.report(path)
+        return dict(ids=r['ids'], unknown_pixels=r['unknown_pixels'], unknown_colours=r['unknown_colours'],
+                    problem=r['about'] if r['refused'] else '')
+    im, a, counts = reader.census(path)
+    n, about = reader.unknown(im, counts)
+    return dict(ids=reader.lut[a], unknown_pixels=n, unknown_colours={}, problem=about if n and reader.bad_ids == 'error' else '')
+
 def check_data(data, # a DatasetSpec, a dataset.json path, a built-in name, or SemanticPairs
                size=None, # the training size to judge the photos against: `s`, (height, width) or 'HxW' (default: the data's, else 64)
                fit:str|None=None, # how photos meet that size (default: the data's)
@@ -399,16 +410,9 @@ def check_data(data, # a DatasetSpec, a dataset.json path, a built-in name, or S
         if ps: sizes[ps] += 1; kept.append(_kept(ps, hw, fit))
         if ls:
             try:
-                if isinstance(reader, ColorLabels):
-                    r = reader.report(label); ids = r['ids']
-                    f['unknown_pixels'], f['unknown_colours'] = r['unknown_pixels'], {str(list(k)): v for k, v in list(r['unknown_colours'].items())[:5]}
-                    if r['refused']: f['problems'].append(r['about'])
-                else:
-                    im, a, counts = reader.census(label)
-                    n_bad, about = reader.unknown(im, counts)
-                    f['unknown_pixels'] = n_bad
-                    if n_bad and reader.bad_ids == 'error': f['problems'].append(about)
-                    ids = reader.lut[a]
+                r = read_map(reader, label); ids = r['ids']
+                f['unknown_pixels'], f['unknown_colours'] = r['unknown_pixels'], {str(list(k)): v for k, v in list(r['unknown_colours'].items())[:5]}
+                if r['problem']: f['problems'].append(r['problem'])
                 c = np.bincount(ids[ids < K].ravel(), minlength=K)
                 px += c
                 if f['split'] in images: images[f['split']] += c > 0
@@ -476,7 +480,7 @@ def show_check(data, # a DatasetSpec, dataset.json, built-in name or SemanticPai
         photo, label = pairs.items[i]
         with Image.open(photo) as im: axs[r, 0].imshow(im.convert('RGB'))
         axs[r, 0].set_title(Path(photo).name, fontsize=8); axs[r, 0].set_axis_off()
-        ids = reader.report(label)['ids'] if isinstance(reader, ColorLabels) else reader.lut[reader.census(label)[1]]
+        ids = read_map(reader, label)['ids']
         show_label_map(ids, pairs.classes, pairs.palette, ax=axs[r, 1], title=f"{Path(label).name}, decoded",
                        legend_kw=dict(loc='upper left', bbox_to_anchor=(1.02, 1), fontsize=7, frameon=False))
     fig.suptitle(f"{pairs.name}: photos and their maps as training reads them", fontsize=10)
@@ -496,28 +500,22 @@ def _unfit(img:Image.Image, # the generated image, at the model's shape
         return img.crop((x0, y0, x0 + w1, y0 + h1)).resize(wh, Image.BICUBIC)
     return img
 
-def _map_problem(reader, f:Path) -> str:
-    "What is wrong with map `f` for this reader ('' when nothing)."
+def _read_or_why(reader, f:Path) -> tuple:
+    "(class ids, '') for a map the reader accepts, else (None, what is wrong with it)."
     _, problem = _image_problem(f)
-    if problem: return f"{f.name} {problem}"
-    try:
-        if isinstance(reader, ColorLabels):
-            r = reader.report(f)
-            return f"{f.name}: {r['about']}" if r['refused'] else ''
-        n, about = reader.inspect(f)
-        return f"{f.name}: {about}" if n and reader.bad_ids == 'error' else ''
-    except ValueError as e: return str(e)
+    if problem: return None, f"{f.name} {problem}"
+    try: r = read_map(reader, f)
+    except ValueError as e: return None, str(e)
+    return (None, f"{f.name}: {r['problem']}") if r['problem'] else (r['ids'], '')
 
 def map_files(folder, # a folder of label maps
               reader, # the label reader: painted maps may be JPEG, maps of ids must be lossless
              ) -> list:
     "The label-map files of a folder, sorted; a clear error when there are none."
     exts = LOSSLESS_EXTS + (('.jpg', '.jpeg', '.webp') if isinstance(reader, ColorLabels) else ())
-    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in exts)
-    if not files:
-        others = sorted({p.suffix.lower() or 'no extension' for p in Path(folder).iterdir() if p.is_file()})
-        raise FileNotFoundError(f"no label maps in {folder}: expected files ending in {', '.join(exts)}"
-                                + (f", found only {', '.join(others)}" if others else ' (it is empty)') + '.')
+    found = _files_in(folder, 'label maps', exts)
+    files = [p for p in found if p.suffix.lower() in exts]
+    if not files: raise _none_found(Path(folder), 'label maps', exts, found)
     return files
 
 def generate_from_maps(model, # a generator file from `export_generator`, or the (G, info) that `load_generator` returns
@@ -535,12 +533,13 @@ def generate_from_maps(model, # a generator file from `export_generator`, or the
             [Path(f) for f in ([maps] if isinstance(maps, (str, Path)) else maps)]
     how = (f"as {info['labels']['format']}" if info.get('labels') else 'as class ids 0..K-1 (a file exported before models '
            'carried their data description)')
-    bad = [p for p in (_map_problem(reader, f) for f in files) if p]
+    read = [_read_or_why(reader, f) for f in files]     # each map read once: checked here, used below
+    bad = [why for _, why in read if why]
     if bad: raise DataCheckError(
         f"{_count(len(bad), 'map')} of {len(files)} cannot be read the way the model's training maps were ({how}; "
         f"{K} classes: {_some(info['classes'], 6)}):\n  " + '\n  '.join(bad[:5]) + (f"\n  ... and {len(bad) - 5} more" if len(bad) > 5 else '')
         + "\nUse maps stored like the training maps (the same palette or ids), or fix these ones; nothing was generated.")
-    ids = [reader(f) for f in files]
+    ids = [a for a, _ in read]
     sizes = [(a.shape[1], a.shape[0]) for a in ids]
     s = torch.stack([torch.from_numpy(np.array(fit_to(Image.fromarray(a), (H, W), fit, Image.NEAREST, IGNORE_INDEX))).long() for a in ids])
     if device is not None: G = G.to(device)
