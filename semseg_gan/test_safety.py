@@ -74,7 +74,7 @@ API_LOADERS = {   # entry point -> a call that reads the file at `f`
     'semseg_gan_learner(T_s=path)': lambda f: semseg_gan_learner(semantic_dls(sample_facades(), 'tiny', bs=4), 'full', T_s=f),
     'fit_pix2pix(resume=path)': lambda f: semseg_gan_learner(semantic_dls(sample_facades(), 'tiny', bs=4), 'pix2pix', ngf=8, ndf=8,
                                                             path=Path(f).parent/'run').fit_pix2pix(1, 0, resume=f),
-    'evaluator(path=...)': lambda f: __import__('semseg_gan.metrics', fromlist=['evaluator']).evaluator(sample_facades(), 'tiny', path=f),
+    'evaluator(path=...)': lambda f: __import__('semseg_gan.segmenters', fromlist=['evaluator']).evaluator(sample_facades(), 'tiny', path=f),
     'models_from_checkpoint (widgets)': lambda f: __import__('semseg_gan.widgets', fromlist=['x']).models_from_checkpoint(f),
 }
 
