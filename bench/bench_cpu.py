@@ -20,7 +20,7 @@ from semseg_gan.core import *
 from semseg_gan.data import sample_facades, semantic_dls
 from semseg_gan.segmenters import SegUNet
 from semseg_gan.semantic_loss import SemanticPerceptualLoss
-from semseg_gan.gan import semseg_gan_learner, VARIANTS, pix2pix_adam, export_generator, load_generator
+from semseg_gan.gan import semseg_gan_learner, VARIANTS, pix2pix_adam, cgan_step, export_generator, load_generator
 from fastai.callback.core import Callback, CancelFitException
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def fastai_turn(learn, warmup, n):
     return timer.times[warmup:]
 
 class PlainLoop:
-    "The same models, losses and batches in a hand-written PyTorch loop: one D step and one G step per batch."
+    "The same models, losses and batches in a plain PyTorch loop around `cgan_step` (the fastai callback's own step)."
     def __init__(self, learn):
         self.m, self.lf, self.dl = learn.model, learn.loss_func, learn.dls.train
         self.opt_G = pix2pix_adam(self.m.G.parameters())     # the same optimizer as the learner's
@@ -105,19 +105,13 @@ class PlainLoop:
     def turn(self, warmup, n):
         "One turn of warmup + n steps (one pass over the data at most, like a fastai turn); the n step times."
         m, lf = self.m, self.lf
-        m.train(); times = []
+        m.train(); times = []   # cgan_step leaves D frozen (requires_grad False) after each step; unfrozen below
         it = iter(self.dl)
         for i in range(warmup + n):
             t0 = time.perf_counter()   # like the fastai timer: from one iteration's start to the next, loading included
             try: s, y = next(it)
             except StopIteration: it = iter(self.dl); t0 = time.perf_counter(); s, y = next(it)   # not across a new epoch
-            s, y = s.as_subclass(torch.Tensor), y.as_subclass(torch.Tensor)
-            lf.s = s
-            y_hat = m.G(s)
-            m.D.requires_grad_(True)
-            loss_D = lf.discriminator_loss(y_hat, y); loss_D.backward(); self.opt_D.step(); self.opt_D.zero_grad()
-            m.D.requires_grad_(False)
-            loss_G = lf(y_hat, y); loss_G.backward(); self.opt_G.step(); self.opt_G.zero_grad()
+            cgan_step(m, lf, self.opt_G, self.opt_D, s.as_subclass(torch.Tensor), y.as_subclass(torch.Tensor))
             times.append(time.perf_counter() - t0)
         m.D.requires_grad_(True)
         return times[warmup:]

@@ -28,10 +28,10 @@ from .distributed import dist_info, is_main_process, barrier, shard_train, Distr
 
 # %% auto #0
 __all__ = ['VARIANTS', 'WEIGHT_MODES', 'PRECISIONS', 'NORMS', 'LOSS_PARTS', 'TEST_MODES', 'check_train_options', 'CGAN',
-           'generator_params', 'CGANLoss', 'CGANTrainer', 'TrainingDiverged', 'check_finite_grads',
-           'check_finite_weights', 'DivergenceGuard', 'LossPart', 'BatchLog', 'GANCheckpoint', 'History',
-           'save_checkpoint', 'load_checkpoint', 'pix2pix_adam', 'CGANLearner', 'fingerprint', 'semseg_gan_learner',
-           'config_changes', 'generate', 'export_generator', 'load_generator']
+           'generator_params', 'CGANLoss', 'discriminator_step', 'cgan_step', 'CGANTrainer', 'TrainingDiverged',
+           'check_finite_grads', 'check_finite_weights', 'DivergenceGuard', 'LossPart', 'BatchLog', 'GANCheckpoint',
+           'History', 'save_checkpoint', 'load_checkpoint', 'pix2pix_adam', 'CGANLearner', 'fingerprint',
+           'semseg_gan_learner', 'config_changes', 'generate', 'export_generator', 'load_generator']
 
 # %% ../nbs/05_gan.ipynb #d7c3cfd2
 VARIANTS = {  # name: (semantic discriminator?, reconstruction term, its weight λ)
@@ -137,7 +137,6 @@ class CGANLoss(nn.Module):
         return None
 
     def discriminator_loss(self, y_hat, y):
-        y_hat, y = y_hat.as_subclass(torch.Tensor), y.as_subclass(torch.Tensor)
         d_real, aux_real = self.judge(y)
         d_fake, _ = self.judge(y_hat.detach())
         w = self.weights(d_real)
@@ -156,7 +155,6 @@ class CGANLoss(nn.Module):
 
     def forward(self, y_hat, y):
         "The generator's loss: adversarial + λ · reconstruction."
-        y_hat, y = y_hat.as_subclass(torch.Tensor), y.as_subclass(torch.Tensor)
         d_fake, aux_fake = self.judge(y_hat)
         adv, _ = adversarial_loss(d_fake, True, self.weights(d_fake), self.gan_mode, for_generator=True)
         rec = (y_hat - y).abs().mean() if self.rec == 'l1' else self.L_s(y_hat, y)
@@ -166,6 +164,30 @@ class CGANLoss(nn.Module):
             loss = loss + self.aux_weight * g_seg
         self.last.update(G_adv=adv.detach(), G_rec=rec.detach(), G=loss.detach())
         return loss
+
+# %% ../nbs/05_gan.ipynb #dddfa4a0
+def discriminator_step(loss:CGANLoss, # the batch's losses (its `s` already set)
+                       opt_D, # D's optimizer
+                       y_hat:torch.Tensor, y:torch.Tensor, # generated and real images
+                       before_step=None, # called with loss_D after the backward pass, before the step (checks, gradient sync)
+                      ) -> torch.Tensor:
+    "Step 1 of training: $\\mathcal L_D = \\tfrac12[\\mathcal L_\\text{adv}(D(s, y), 1) + \\mathcal L_\\text{adv}(D(s, \\hat y), 0)]$, one step of D; D is frozen again after it."
+    loss.D.requires_grad_(True)
+    loss_D = loss.discriminator_loss(y_hat, y)   # ŷ is detached inside: this step does not reach G
+    loss_D.backward()
+    if before_step is not None: before_step(loss_D)
+    opt_D.step(); opt_D.zero_grad()
+    loss.D.requires_grad_(False)   # G's step flows through D without gradients for D's own weights
+    return loss_D.detach()
+
+def cgan_step(model:CGAN, loss:CGANLoss, opt_G, opt_D, s:torch.Tensor, y:torch.Tensor) -> tuple:
+    "One training step of the conditional GAN on a batch (s, y), in plain PyTorch: (loss_D, loss_G)."
+    loss.s = s
+    y_hat = model.G(s)                                    # G draws ŷ from the map
+    loss_D = discriminator_step(loss, opt_D, y_hat, y)    # 1. D learns to tell y from ŷ
+    loss_G = loss(y_hat, y)                               # 2. G: fool the updated D, and stay close to y
+    loss_G.backward(); opt_G.step(); opt_G.zero_grad()
+    return loss_D, loss_G.detach()
 
 # %% ../nbs/05_gan.ipynb #c9ad5d2e
 class CGANTrainer(Callback):
@@ -194,23 +216,25 @@ class CGANTrainer(Callback):
     def before_batch(self):
         if self.channels_last:
             self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) for x in self.xb)
-        self.learn.loss_func.s = self.xb[0].as_subclass(torch.Tensor)
+        self.learn.xb = tuple(x.as_subclass(torch.Tensor) for x in self.xb)   # plain tensors from here on:
+        self.learn.yb = tuple(y.as_subclass(torch.Tensor) for y in self.yb)   # the losses never see fastai's types
+        self.learn.loss_func.s = self.xb[0]
         if self.training: self.opt_D.set_hyper('lr', self.learn.opt.hypers[-1]['lr'])
         self._ac = self._autocast(); self._ac.__enter__()
 
     def after_pred(self):
-        lf, D = self.learn.loss_func, self.learn.model.D
+        lf = self.learn.loss_func
         if not self.training:
             with torch.no_grad(): lf.discriminator_loss(self.pred, self.yb[0])
             return
-        D.requires_grad_(True)
-        loss_D = lf.discriminator_loss(self.pred, self.yb[0])
+        discriminator_step(lf, self.opt_D, self.pred, self.yb[0], self._before_D_step)   # step 1 of `cgan_step`
+
+    def _before_D_step(self, loss_D):
+        "Nothing that is not finite reaches D's weights; with several processes, D's gradients are averaged first."
+        D = self.learn.model.D
         if self.sync_D is None and not torch.isfinite(loss_D): raise TrainingDiverged(self.learn, f"D loss {loss_D.item()}")
-        loss_D.backward()
         if self.sync_D is not None: self.sync_D(D)   # a NaN in one process reaches all: all stop at the check below
-        check_finite_grads(self.learn, D, 'D')   # a NaN gradient never reaches the weights
-        self.opt_D.step(); self.opt_D.zero_grad()
-        D.requires_grad_(False)
+        check_finite_grads(self.learn, D, 'D')
 
     def after_loss(self): self._ac.__exit__(None, None, None)
     def after_fit(self):   # G and D trainable again (for learn.export() and later fits); T_s stays frozen

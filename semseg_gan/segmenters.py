@@ -4,13 +4,14 @@
 
 # %% ../nbs/04_segmenters.ipynb #5e301ec9
 from __future__ import annotations
-import os, tempfile, time, datetime
+import math, os, tempfile, time, datetime
 from pathlib import Path
 import torch
 from .core import *
 import torch.nn as nn
 import torch.nn.functional as F
 from fastai.learner import Learner
+from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle
 from fastai.optimizer import Adam
@@ -19,7 +20,7 @@ from .metrics import MeanIoU, confusion_matrix, segmentation_scores
 
 # %% auto #0
 __all__ = ['SEGMENTERS', 'SegUNet', 'DilatedFCN', 'TorchvisionSegmenter', 'build_segmenter', 'PhotoToLabels', 'train_segmenter',
-           'models_dir', 'save_segmenter', 'load_segmenter', 'constant_prediction_scores', 'evaluator']
+           'models_dir', 'save_segmenter', 'load_segmenter', 'constant_prediction_scores', 'SegAugment', 'evaluator']
 
 # %% ../nbs/04_segmenters.ipynb #bd04fceb
 def _block(cin, cout):
@@ -101,6 +102,7 @@ def train_segmenter(data:SemanticPairs, # training pairs (the real images of its
                     seed:int=0, # seeds the weights and the data order
                     valid:str='val', # split to report mIoU on
                     quiet:bool=False, # no progress bar
+                    augment:bool=False, # `SegAugment` the training batches (zoom, rotation, shift, colour)
                     **arch_kwargs, # passed to the architecture (e.g. width=32)
                    ):
     "Train a segmenter on the real training images; returns (model in eval mode, record with its validation scores)."
@@ -108,14 +110,14 @@ def train_segmenter(data:SemanticPairs, # training pairs (the real images of its
     dls = semantic_dls(data, preset, bs=bs, valid=valid, seed=seed)
     model = build_segmenter(arch, data.n_classes, **arch_kwargs)
     learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX), opt_func=Adam,
-                    metrics=MeanIoU(data.n_classes), cbs=PhotoToLabels())
+                    metrics=MeanIoU(data.n_classes), cbs=[PhotoToLabels()] + ([SegAugment()] if augment else []))
     t0 = time.time()
     with quietly(learn, quiet): learn.fit_one_cycle(epochs, lr)
     model = learn.model.eval()
     sc = _scores(model, dls.valid, data.n_classes)
     record = dict(arch=arch, arch_kwargs=arch_kwargs, n_classes=data.n_classes, classes=list(data.classes),
                   dataset=data.name, size=dls.one_batch()[1].shape[-1], preset=size_label(dls.one_batch()[1].shape[-2:]), epochs=epochs, seed=seed,
-                  valid_split=valid, valid_scores={k: (v.tolist() if hasattr(v, 'tolist') else v) for k, v in sc.items()},
+                  augment=augment, valid_split=valid, valid_scores={k: (v.tolist() if hasattr(v, 'tolist') else v) for k, v in sc.items()},
                   train_seconds=round(time.time() - t0, 1), trained_at=datetime.datetime.now().isoformat(timespec='seconds'))
     if not quiet: print(f"{arch} on {data.name} ({preset}, {epochs} epochs, seed {seed}): "
                         f"{valid} mIoU {sc['mean_iou']:.3f}, pixel acc {sc['pixel_acc']:.3f}")
@@ -148,17 +150,53 @@ def constant_prediction_scores(data:SemanticPairs, split:str, class_id:int, size
         cm += confusion_matrix(torch.full_like(t, class_id), t, data.n_classes)
     return segmentation_scores(cm)
 
+# %% ../nbs/04_segmenters.ipynb #80bbe883
+class SegAugment(Callback):
+    "Training batches only: a random zoom, rotation and shift of photo and label map together, then a random brightness, contrast and saturation of the photo."
+    order = -4   # after PhotoToLabels: the batch is (photo,), (class ids,)
+    def __init__(self, zoom=(0.7, 1.3), # the photo is magnified by a factor drawn from this range
+                 degrees:float=5., # rotation, ± degrees
+                 shift:float=0.1, # translation, ± this fraction of the width and of the height
+                 brightness:float=0.15, contrast:float=0.25, saturation:float=0.3, # ± ranges, on photos in [0, 1]
+                ): store_attr()
+    def before_batch(self):
+        if not self.training: return
+        (y,), (t,) = self.xb, self.yb
+        B, u = y.shape[0], lambda lo, hi, *shape: torch.empty(B, *shape, device=y.device).uniform_(lo, hi)
+        z, a = u(*self.zoom), u(-self.degrees, self.degrees) * math.pi / 180
+        cos, sin = torch.cos(a) / z, torch.sin(a) / z
+        theta = torch.stack([torch.stack([cos, -sin, u(-2 * self.shift, 2 * self.shift)], 1),
+                             torch.stack([sin, cos, u(-2 * self.shift, 2 * self.shift)], 1)], 1)
+        grid = F.affine_grid(theta, list(y.shape), align_corners=False)
+        y = F.grid_sample(y, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
+        t = t.float()[:, None]
+        inside = F.grid_sample(torch.ones_like(t), grid, mode='nearest', padding_mode='zeros', align_corners=False) > 0.5
+        t = F.grid_sample(t, grid, mode='nearest', padding_mode='zeros', align_corners=False)
+        t = torch.where(inside, t, torch.full_like(t, IGNORE_INDEX))[:, 0].long()   # outside the photo: no class
+        x = (y + 1) / 2
+        m = x.mean((1, 2, 3), keepdim=True)
+        x = (x - m) * u(1 - self.contrast, 1 + self.contrast, 1, 1, 1) + m + u(-self.brightness, self.brightness, 1, 1, 1)
+        g = x.mean(1, keepdim=True)
+        x = (x - g) * u(1 - self.saturation, 1 + self.saturation, 1, 1, 1) + g
+        self.learn.xb, self.learn.yb = (x.clamp(0, 1) * 2 - 1,), (t,)
+
 # %% ../nbs/04_segmenters.ipynb #244ef48c
 def evaluator(data, # the dataset (its train split's real images)
               preset:str='cpu', arch:str='fcn', epochs:int=40, seed:int=1,
-              path=None, # where to keep it (default: models_dir()/<dataset>_E_<arch>_<preset>.pth)
-              quiet:bool=False):
+              path=None, # where to keep it (default: models_dir()/<dataset>_E_<arch>_<preset>[_aug].pth)
+              quiet:bool=False,
+              augment:bool=False, # train with `SegAugment`
+              arch_kwargs:dict|None=None, # passed to the architecture (e.g. dict(depth=5))
+             ):
     "The evaluator segmenter E: trained once (then loaded), a different architecture and seed from T_s."
-    path = Path(path) if path else models_dir()/f"{data.name.split()[0].lower()}_E_{arch}_{preset}.pth"
+    arch_kwargs = dict(arch_kwargs or {})
+    tag = ''.join(f'_{k}{v}' for k, v in sorted(arch_kwargs.items())) + ('_aug' if augment else '')
+    path = Path(path) if path else models_dir()/f"{data.name.split()[0].lower()}_E_{arch}_{preset}{tag}.pth"
     settings = dict(arch=arch, preset=preset, epochs=epochs, seed=seed)
     if path.exists():
         E, rec = load_segmenter(path)
-        if {k: rec.get(k) for k in settings} == settings and rec['dataset'] == data.name: return E, rec
-    E, rec = train_segmenter(data, bs=8, quiet=quiet, **settings)
+        same = {k: rec.get(k) for k in settings} == settings and rec.get('augment', False) == augment
+        if same and rec.get('arch_kwargs', {}) == arch_kwargs and rec['dataset'] == data.name: return E, rec
+    E, rec = train_segmenter(data, bs=8, quiet=quiet, augment=augment, **settings, **arch_kwargs)
     save_segmenter(E, rec, path)
     return E, rec

@@ -52,7 +52,7 @@ def semantic_weights(s:torch.Tensor, # one-hot semantic maps `(B, K, H, W)`
                     ) -> torch.Tensor: # `(B, K, h, w)`: w̃_k = β/K_present · w_k / mean_p(w_k), 0 if absent
     "Class-balanced weights of the per-class maps d_k on D's grid."
     if torch.is_tensor(grid): grid = tuple(grid.shape[-2:])
-    s = s.as_subclass(torch.Tensor).float()
+    s = s.float()
     if mode == 'nearest': w = F.interpolate(s, size=grid, mode='nearest')
     elif mode == 'area': w = F.adaptive_avg_pool2d(s, grid)
     else: raise ValueError(f"mode must be 'nearest' or 'area', got {mode!r}")
@@ -92,7 +92,6 @@ def adversarial_loss(d:torch.Tensor, # D's output `(B, 1+K, h, w)` (or `(B, 1, h
                      for_generator:bool=False,
                     ):
     "mean_p ℓ(d_0) + Σ_k mean_p(w̃_k ⊙ ℓ(d_k)), batch-averaged. Returns (total, {'global', 'per_class' (K,)})."
-    d = d.as_subclass(torch.Tensor)
     l = gan_loss_map(d, real, gan_mode, for_generator)
     glob = l[:, 0].mean()
     if weights is None:
@@ -117,11 +116,11 @@ def aux_losses(aux:dict, # the heads' outputs from `D(x, aux=True)`
     out = {'seg': None, 'rec': None}
     if aux.get('seg') is not None:
         seg = aux['seg']
-        target = labels_from_one_hot(F.interpolate(s.as_subclass(torch.Tensor).float(), size=seg.shape[-2:], mode='nearest'))
+        target = labels_from_one_hot(F.interpolate(s.float(), size=seg.shape[-2:], mode='nearest'))
         out['seg'] = F.cross_entropy(seg, target, ignore_index=IGNORE_INDEX)
     if aux.get('rec') is not None:
         rec = aux['rec']
-        out['rec'] = (rec - F.adaptive_avg_pool2d(x.as_subclass(torch.Tensor), rec.shape[-2:])).abs().mean()
+        out['rec'] = (rec - F.adaptive_avg_pool2d(x, rec.shape[-2:])).abs().mean()
     return out
 
 # %% ../nbs/03_semantic_discriminator.ipynb #7888c9d7
@@ -135,7 +134,7 @@ def class_shares(s:torch.Tensor, # one-hot map `(1, K, H, W)` of one image
     "Each class's share of D's loss on x (judged real) and of G's gradient on x (x judged fake), d_0 included, per setting."
     import pandas as pd
     settings = settings or {'PatchGAN': 'patchgan', 'β = 0.05': 0.05, 'β = 1': 1.0}
-    s = s.as_subclass(torch.Tensor).float()
+    s = s.float()
     present = [k for k in range(len(classes)) if s[0, k].sum() > 0]
     cols = {'pixel %': [100 * s[0, k].mean().item() for k in present]}
     for name, how in settings.items():
