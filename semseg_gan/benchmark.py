@@ -12,15 +12,16 @@ import torch
 import torch.nn.functional as F
 from fastai.callback.core import Callback
 from .core import *
-from .data import SemanticPairs, paired_folder
+from .data import SemanticPairs, paired_folder, facades
 
 # %% auto #0
 __all__ = ['BENCH_CLASSES', 'SKY', 'WALL', 'WINDOW', 'DOOR', 'CORNICE', 'SILL', 'BALCONY', 'SHOP', 'DECO', 'SIGN',
            'BENCH_PALETTE', 'BENCH_RARE', 'BENCH_PRESENCE', 'BENCH_VERSION', 'BENCH_RULES', 'BENCH_E', 'BENCH_SETTINGS',
-           'BENCH_RUN', 'BENCH_T_S', 'bench_layout', 'bench_paint', 'bench_facade', 'bench_cache_dir',
-           'make_bench_facades', 'bench_facades', 'bench_class_stats', 'coarse_grid_iou', 'bench_evaluator', 'd_grid',
-           'nearest_drop_rate', 'iou_counts', 'iou_from_counts', 'bench_T_s', 'ValCurve', 'bench_run', 'bench_worker',
-           'bench_grid', 'bench_results', 'bench_compare', 'bench_scores']
+           'BENCH_RUN', 'BENCH_T_S', 'REAL_E', 'REAL_T_S', 'REAL_RUN', 'GRIDS', 'bench_layout', 'bench_paint',
+           'bench_facade', 'bench_cache_dir', 'make_bench_facades', 'bench_facades', 'bench_class_stats',
+           'coarse_grid_iou', 'bench_evaluator', 'd_grid', 'nearest_drop_rate', 'iou_counts', 'iou_from_counts',
+           'bench_T_s', 'ValCurve', 'bench_run', 'bench_worker', 'bench_grid', 'bench_results', 'bench_compare',
+           'bench_scores']
 
 # %% ../nbs/12_controlled_benchmark.ipynb #414f2bf8
 BENCH_CLASSES = ['sky', 'wall', 'window', 'door', 'cornice', 'sill', 'balcony', 'shop', 'deco', 'sign']
@@ -211,13 +212,13 @@ def _data_tag(data) -> str: return hashlib.sha256(data.name.encode()).hexdigest(
 def _segmenter_once(data:SemanticPairs, role:str, cfg:dict, retrain:bool, quiet:bool) -> tuple:
     "A segmenter trained once with `train_segmenter` for this data set and `cfg`, kept in `models_dir()` under a name that says both, then loaded."
     from semseg_gan.segmenters import train_segmenter, save_segmenter, load_segmenter, models_dir
-    kw = '_'.join(f'{k}{v}' for k, v in cfg['arch_kwargs'].items())
+    kw = '_'.join(f'{k}{v}' for k, v in cfg['arch_kwargs'].items()) + ('_aug' if cfg.get('augment') else '')
     path = models_dir()/f"benchmark_v{BENCH_VERSION}_{role}_{cfg['arch']}_{kw}_{cfg['preset']}_e{cfg['epochs']}_s{cfg['seed']}_{_data_tag(data)}.pth"
     if path.exists() and not retrain:
         net, rec = load_segmenter(path)
         if rec['dataset'] == data.name: return net, rec
     net, rec = train_segmenter(data, cfg['arch'], preset=cfg['preset'], epochs=cfg['epochs'], bs=8, seed=cfg['seed'],
-                               quiet=quiet, **cfg['arch_kwargs'])
+                               quiet=quiet, augment=cfg.get('augment', False), **cfg['arch_kwargs'])
     save_segmenter(net, rec, path)
     return net, rec
 
@@ -285,6 +286,16 @@ def bench_T_s(data:SemanticPairs, retrain:bool=False, quiet:bool=True):
     "T_s of the 'semloss' setting: a wider, deeper SegUNet than E, another seed (`BENCH_T_S`), trained once and kept."
     return _segmenter_once(data, 'T_s', BENCH_T_S, retrain, quiet)
 
+# The real CMP facades at 128 px (part 3): E deeper than T_s (5 levels against 4), augmented, another seed
+REAL_E = dict(arch='unet', preset='cpu', epochs=60, seed=1, augment=True, arch_kwargs=dict(width=32, depth=5))
+REAL_T_S = dict(arch='unet', preset='cpu', epochs=40, seed=0, arch_kwargs=dict(width=32, depth=4))   # the package's default T_s
+REAL_RUN = dict(preset='cpu', bs=1, ngf=64, ndf=64, epochs=8, epochs_decay=8)   # pix2pix's networks and batch, 8 + 8 epochs
+
+GRIDS = {   # a grid's data (from `bench_set`), its E and T_s (settings of `_segmenter_once`), one run's budget, the classes reported first
+    'bench':   dict(data=lambda bench_set: bench_facades(**(bench_set or {})), E=BENCH_E, T_s=BENCH_T_S, run=BENCH_RUN, rare=BENCH_RARE),
+    'facades': dict(data=lambda bench_set: facades(), E=REAL_E, T_s=REAL_T_S, run=REAL_RUN, rare=['door', 'sill', 'deco', 'pillar']),
+}
+
 class ValCurve(Callback):
     "After each epoch: E's per-class IoU on G's images of the validation maps, kept in `curve.json` in the run folder."
     order = 90
@@ -305,19 +316,23 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
               results:str|Path, # where the result `<setting>_seed<seed>.json` is written (small; committed)
               bench_set:dict|None=None, # arguments of `bench_facades` (default: the benchmark's 600 pairs)
               command:str|None=None, # the call that started the grid, recorded in the result
-              **budget, # override `BENCH_RUN`
+              grid:str='bench', # a key of `GRIDS`: 'bench' (procedural facades, 64 px) or 'facades' (real CMP, 128 px)
+              E_settings:dict|None=None, T_s_settings:dict|None=None, # override the grid's E and T_s settings
+              **budget, # override the grid's run budget (`BENCH_RUN`, `REAL_RUN`)
              ) -> dict:
     "Train one setting with one seed (resuming its checkpoint if there is one), score it with E, write its result."
     from semseg_gan.data import semantic_dls
     from semseg_gan.gan import semseg_gan_learner, generate, TEST_MODES
     from semseg_gan.ablation import test_set, _git_commit
     variant, opts = BENCH_SETTINGS[setting]
-    cfg = {**BENCH_RUN, **budget}
+    g = GRIDS[grid]
+    cfg, E_cfg, T_cfg = {**g['run'], **budget}, {**g['E'], **(E_settings or {})}, {**g['T_s'], **(T_s_settings or {})}
     out = Path(results)/f'{setting}_seed{seed}.json'
     if out.exists(): return json.loads(out.read_text())
-    data = bench_facades(**(bench_set or {}))
-    E, E_rec = bench_evaluator(data)
-    T_s = bench_T_s(data)[0] if variant in ('semloss', 'full') else None
+    data = g['data'](bench_set)
+    E, E_rec = _segmenter_once(data, 'E', E_cfg, False, True)
+    uses_T_s = variant in ('semloss', 'full')
+    T_s = _segmenter_once(data, 'T_s', T_cfg, False, True)[0] if uses_T_s else None
     run = Path(runs)/f'{setting}_seed{seed}'
     ck = run/'checkpoint.pth'
     s_val, y_val = test_set(data, cfg['preset'], 'val')
@@ -336,7 +351,7 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     s_t, y_t = test_set(data, cfg['preset'])
     lab = labels_from_one_hot(s_t)
     res = dict(setting=setting, seed=seed, variant=variant, options=opts, **cfg, dataset=data.name, bench_set=bench_set or {}, classes=list(data.classes),
-               git=_git_commit(), command=command, E=dict(BENCH_E), torch_threads=torch.get_num_threads(),
+               git=_git_commit(), command=command, grid=grid, E=E_cfg, T_s=T_cfg if uses_T_s else None, torch_threads=torch.get_num_threads(),
                minutes_this_session=round((time.time() - t0) / 60, 1), resumed=done > 0,
                curve=json.loads((run/'curve.json').read_text()), test={})
     for mode in TEST_MODES:
@@ -353,7 +368,8 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
 # %% ../nbs/12_controlled_benchmark.ipynb #88bc0d7d
 def _fmt(v): return 'n/a' if v is None else f'{v:.3f}'   # a class absent from the test images has no IoU
 
-def bench_worker(settings, seeds, runs, results, threads:int=1, bench_set:dict|None=None, command:str|None=None, **budget):
+def bench_worker(settings, seeds, runs, results, threads:int=1, bench_set:dict|None=None, command:str|None=None, grid:str='bench',
+                 E_settings:dict|None=None, T_s_settings:dict|None=None, **budget):
     "Take the grid's runs in order, seed by seed, skipping those done or held by another worker; one line per finished run."
     torch.set_num_threads(threads)
     for seed in seeds:
@@ -362,9 +378,9 @@ def bench_worker(settings, seeds, runs, results, threads:int=1, bench_set:dict|N
             try: lock = RunFolderLock(Path(runs)/f'{st}_seed{seed}').__enter__()
             except RuntimeError: continue            # another worker has it
             try:
-                t0 = time.time(); r = bench_run(st, seed, runs, results, bench_set, command, **budget)
-                print(f"{st} seed {seed}: rare-class IoU " + ", ".join(f"{c} {_fmt(r['test']['eval']['per_class_iou'][BENCH_CLASSES.index(c)])}"
-                      for c in BENCH_RARE) + f" ({(time.time() - t0) / 60:.1f} min)", flush=True)
+                t0 = time.time(); r = bench_run(st, seed, runs, results, bench_set, command, grid, E_settings, T_s_settings, **budget)
+                print(f"{st} seed {seed}: rare-class IoU " + ", ".join(f"{c} {_fmt(r['test']['eval']['per_class_iou'][r['classes'].index(c)])}"
+                      for c in GRIDS[grid]['rare']) + f" ({(time.time() - t0) / 60:.1f} min)", flush=True)
             finally: lock.__exit__(None, None, None)
 
 def bench_grid(settings=tuple(BENCH_SETTINGS), seeds=tuple(range(5)),
@@ -372,16 +388,25 @@ def bench_grid(settings=tuple(BENCH_SETTINGS), seeds=tuple(range(5)),
                results='nbs/results/bench', # one small JSON per finished run: commit each as it lands
                workers:int=2, threads:int=1, # processes, and PyTorch threads each
                bench_set:dict|None=None, # arguments of `bench_facades` (default: the benchmark's 600 pairs)
-               **budget, # override `BENCH_RUN` (a test uses a tiny budget)
+               grid:str='bench', # a key of `GRIDS`: 'bench' (procedural, 64 px) or 'facades' (real CMP, 128 px)
+               E_settings:dict|None=None, T_s_settings:dict|None=None, # override the grid's E and T_s settings
+               **budget, # override the grid's run budget (a test uses a tiny one)
               ):
     "Run every (setting, seed) not yet in `results`, in `workers` processes; resumes runs and epochs after a stop."
     import subprocess, sys
     bad = [s for s in settings if s not in BENCH_SETTINGS]
     if bad: raise ValueError(f"unknown setting(s) {bad}: choose from {list(BENCH_SETTINGS)}")
-    data = bench_facades(**(bench_set or {})); bench_evaluator(data)    # made once, here, before the workers need them
+    if grid not in GRIDS: raise ValueError(f"unknown grid {grid!r}: choose from {list(GRIDS)}")
+    g = GRIDS[grid]
+    data = g['data'](bench_set)                      # E (and T_s, if a setting needs it) are made once, here, before the workers start
+    _segmenter_once(data, 'E', {**g['E'], **(E_settings or {})}, False, True)
+    if any(BENCH_SETTINGS[s][0] in ('semloss', 'full') for s in settings): _segmenter_once(data, 'T_s', {**g['T_s'], **(T_s_settings or {})}, False, True)
+    extra = dict(grid=grid, E_settings=E_settings, T_s_settings=T_s_settings)
     command = (f"bench_grid(settings={tuple(settings)!r}, seeds={tuple(seeds)!r}, runs={str(runs)!r}, results={str(results)!r}, "
-               f"workers={workers}, threads={threads}, bench_set={bench_set!r}" + ''.join(f', {k}={v!r}' for k, v in budget.items()) + ')')
-    args = f"{tuple(settings)!r}, {tuple(seeds)!r}, {str(runs)!r}, {str(results)!r}, threads={threads}, bench_set={bench_set!r}, command={command!r}, **{budget!r}"
+               f"workers={workers}, threads={threads}, bench_set={bench_set!r}"
+               + ''.join(f', {k}={v!r}' for k, v in {**{k: v for k, v in extra.items() if v not in (None, 'bench')}, **budget}.items()) + ')')
+    args = (f"{tuple(settings)!r}, {tuple(seeds)!r}, {str(runs)!r}, {str(results)!r}, threads={threads}, bench_set={bench_set!r}, "
+            f"command={command!r}, grid={grid!r}, E_settings={E_settings!r}, T_s_settings={T_s_settings!r}, **{budget!r}")
     env = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads)}
     procs = [subprocess.Popen([sys.executable, '-c', f"from semseg_gan.benchmark import bench_worker; bench_worker({args})"], env=env)
              for _ in range(workers)]
