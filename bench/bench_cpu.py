@@ -8,7 +8,8 @@ and peak memory per variant, peak memory of a training step, and the data pipeli
 step consumes.
 
     python bench/bench_cpu.py                 # all tables, ~15 min on 2 cores
-    python bench/bench_cpu.py --quick --sizes 64   # fewer steps, small images: a 2-minute smoke test (CI runs it)
+    python bench/bench_cpu.py --quick --sizes 64   # fewer steps, small images: a 2-minute check of the numbers' shape
+    python bench/bench_cpu.py --smoke --sizes 64   # one step per measurement: the scripts still run (CI); no number means anything
     python bench/bench_cpu.py --write         # also rewrite docs/benchmarks.md
 """
 import argparse, os, platform, statistics, subprocess, sys, tempfile, time
@@ -210,10 +211,13 @@ def loader_throughput(size, bs, n=50):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--quick', action='store_true'); ap.add_argument('--write', action='store_true')
+    ap.add_argument('--smoke', action='store_true', help='one step per measurement: checks that every table is made, measures nothing')
     ap.add_argument('--sizes', default='256,128')
     ap.add_argument('--steps', type=int, default=None, help='timed steps per measurement (default 25, 5 with --quick)')
     a = ap.parse_args()
-    warmup, n = (2, 5) if a.quick else (5, 25)
+    if a.smoke and a.write: ap.error('--smoke measures nothing: it cannot --write')
+    a.quick = a.quick or a.smoke
+    warmup, n = (1, 1) if a.smoke else (2, 5) if a.quick else (5, 25)
     if a.steps: n = a.steps
     torch.set_num_threads(os.cpu_count())
     rate, crate = matmul_gflops(), conv_gflops()
@@ -227,7 +231,7 @@ def main():
     lines += ["## The discriminator alone: one forward + loss + backward (batch 1)", "",
               "| size | PatchGAN (ms) | semantic D (ms) | ratio |", "|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
-        reps = 10 if a.quick else 40
+        reps = 5 if a.smoke else 10 if a.quick else 40
         # interleave the two, so that a change in machine load hits both alike
         tp, ts = zip(*[(d_step_time(False, size, reps // 5), d_step_time(True, size, reps // 5)) for _ in range(5)])
         tp, ts = statistics.median(tp), statistics.median(ts)
@@ -280,12 +284,12 @@ def main():
     for size in [int(x) for x in a.sizes.split(',')]:
         base_t = base_m = None
         Gs = {v: load_generator(G_files[(size, v)])[0] for v in VARIANTS}
-        latency = interleaved({v: g_latency_turn(G, size) for v, G in Gs.items()}, 3, 10 if a.quick else 50)
+        latency = interleaved({v: g_latency_turn(G, size) for v, G in Gs.items()}, 1 if a.smoke else 3, 5 if a.smoke else 10 if a.quick else 50)
         for variant in VARIANTS:
             t = latency[variant]
             # three fresh processes, the median: the allocator makes single readings vary by a few MiB
             peak, work = map(statistics.median, zip(*[peak_rss_subprocess('infer', variant, size, 1, G_files[(size, variant)])
-                                                      for _ in range(3)]))
+                                                      for _ in range(1 if a.smoke else 3)]))
             base_t, base_m = base_t or t, base_m or work
             row = f"| {size} | {variant} | {1000 * t:.1f} | {t / base_t:.2f} | {peak:.0f} | {work:.0f} | {work / base_m:.2f} |"
             print(row); lines.append(row)
@@ -304,7 +308,7 @@ def main():
               "| size | batch | loader images/s | images/s a pix2pix step consumes | loader share of a step |", "|---|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
         for bs in (1, 4):
-            ips = loader_throughput(size, bs, 20 if a.quick else 60)
+            ips = loader_throughput(size, bs, 5 if a.smoke else 20 if a.quick else 60)
             need = bs / results[(size, bs, 'pix2pix')][0]
             row = f"| {size} | {bs} | {ips:.0f} | {need:.1f} | {100 * need / ips:.1f}% |"
             print(row); lines.append(row)
