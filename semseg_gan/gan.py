@@ -227,7 +227,8 @@ class CGANTrainer(Callback):
         if not self.training:
             with torch.no_grad(): lf.discriminator_loss(self.pred, self.yb[0])
             return
-        discriminator_step(lf, self.opt_D, self.pred, self.yb[0], self._before_D_step)   # step 1 of `cgan_step`
+        try: discriminator_step(lf, self.opt_D, self.pred, self.yb[0], self._before_D_step)   # step 1 of `cgan_step`
+        except BaseException: self._ac.__exit__(None, None, None); raise   # no precision context left open by a stop
 
     def _before_D_step(self, loss_D):
         "Nothing that is not finite reaches D's weights; with several processes, D's gradients are averaged first."
