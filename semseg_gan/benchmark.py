@@ -296,6 +296,16 @@ GRIDS = {   # a grid's data (from `bench_set`), its E and T_s (settings of `_seg
     'facades': dict(data=lambda bench_set: facades(), E=REAL_E, T_s=REAL_T_S, run=REAL_RUN, rare=['door', 'sill', 'deco', 'pillar']),
 }
 
+def _grid_settings(grid:str, E_settings:dict|None, T_s_settings:dict|None, budget:dict) -> tuple:
+    "A grid's entry, its run budget, and its E and T_s settings, each with the caller's overrides."
+    if grid not in GRIDS: raise ValueError(f"unknown grid {grid!r}: choose from {list(GRIDS)}")
+    g = GRIDS[grid]
+    return g, {**g['run'], **budget}, {**g['E'], **(E_settings or {})}, {**g['T_s'], **(T_s_settings or {})}
+
+def _needs_T_s(setting:str) -> bool:
+    from semseg_gan.gan import VARIANTS
+    return VARIANTS[BENCH_SETTINGS[setting][0]]['rec'] == 'semantic'
+
 class ValCurve(Callback):
     "After each epoch: E's per-class IoU on G's images of the validation maps, kept in `curve.json` in the run folder."
     order = 90
@@ -325,13 +335,12 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     from semseg_gan.gan import semseg_gan_learner, generate, TEST_MODES
     from semseg_gan.ablation import test_set, _git_commit
     variant, opts = BENCH_SETTINGS[setting]
-    g = GRIDS[grid]
-    cfg, E_cfg, T_cfg = {**g['run'], **budget}, {**g['E'], **(E_settings or {})}, {**g['T_s'], **(T_s_settings or {})}
+    g, cfg, E_cfg, T_cfg = _grid_settings(grid, E_settings, T_s_settings, budget)
     out = Path(results)/f'{setting}_seed{seed}.json'
     if out.exists(): return json.loads(out.read_text())
     data = g['data'](bench_set)
     E, E_rec = _segmenter_once(data, 'E', E_cfg, False, True)
-    uses_T_s = variant in ('semloss', 'full')
+    uses_T_s = _needs_T_s(setting)
     T_s = _segmenter_once(data, 'T_s', T_cfg, False, True)[0] if uses_T_s else None
     run = Path(runs)/f'{setting}_seed{seed}'
     ck = run/'checkpoint.pth'
@@ -396,11 +405,10 @@ def bench_grid(settings=tuple(BENCH_SETTINGS), seeds=tuple(range(5)),
     import subprocess, sys
     bad = [s for s in settings if s not in BENCH_SETTINGS]
     if bad: raise ValueError(f"unknown setting(s) {bad}: choose from {list(BENCH_SETTINGS)}")
-    if grid not in GRIDS: raise ValueError(f"unknown grid {grid!r}: choose from {list(GRIDS)}")
-    g = GRIDS[grid]
+    g, _, E_cfg, T_cfg = _grid_settings(grid, E_settings, T_s_settings, budget)
     data = g['data'](bench_set)                      # E (and T_s, if a setting needs it) are made once, here, before the workers start
-    _segmenter_once(data, 'E', {**g['E'], **(E_settings or {})}, False, True)
-    if any(BENCH_SETTINGS[s][0] in ('semloss', 'full') for s in settings): _segmenter_once(data, 'T_s', {**g['T_s'], **(T_s_settings or {})}, False, True)
+    _segmenter_once(data, 'E', E_cfg, False, True)
+    if any(map(_needs_T_s, settings)): _segmenter_once(data, 'T_s', T_cfg, False, True)
     extra = dict(grid=grid, E_settings=E_settings, T_s_settings=T_s_settings)
     command = (f"bench_grid(settings={tuple(settings)!r}, seeds={tuple(seeds)!r}, runs={str(runs)!r}, results={str(results)!r}, "
                f"workers={workers}, threads={threads}, bench_set={bench_set!r}"
