@@ -70,9 +70,12 @@ def dls_for(size, bs):
     preset = {256: 'paper', 128: 'cpu', 64: 'tiny'}[size]
     return semantic_dls(sample_facades(), preset, bs=bs, seed=0)
 
-def learner(variant, dls, ts_width=32, **kw):
+def learner(variant, dls, ts_width=32, ts_fast=True, **kw):
+    "A learner of the benchmark; `ts_fast=False` runs L_s on T_s itself instead of its folded channels-last copy."
     T_s = SegUNet(dls.n_classes, width=ts_width)   # timing does not depend on T_s's weights; an untrained one costs the same
-    return semseg_gan_learner(dls, variant, T_s=T_s, path='/tmp/semseg_gan_bench', batch_log=False, **kw)
+    learn = semseg_gan_learner(dls, variant, T_s=T_s, path='/tmp/semseg_gan_bench', batch_log=False, **kw)
+    if learn.loss_func.L_s is not None: learn.loss_func.L_s.fast = ts_fast
+    return learn
 
 class StepTimer(Callback):
     "Times each training iteration (one `before_batch` to the next: loading, callbacks, D and G steps) and stops after `n` timed steps."
@@ -143,9 +146,9 @@ def step_flops(learn):
     m.zero_grad()
     return fc.get_total_flops()
 
-def ts_flops(size, width, K=12):
-    "FLOPs (G) of one L_s call with a SegUNet T_s of this width: T_s forward on y, forward and input-gradient backward on ŷ."
-    L = SemanticPerceptualLoss(SegUNet(K, width=width))
+def ts_flops(size, width, K=12, at=None):
+    "FLOPs (G) of one L_s call with a SegUNet T_s of this width (run at size `at`): T_s forward on y, forward and input-gradient backward on ŷ."
+    L = SemanticPerceptualLoss(SegUNet(K, width=width), size=at)
     y_hat, y = torch.rand(1, 3, size, size, requires_grad=True), torch.rand(1, 3, size, size)
     with FlopCounterMode(display=False) as fc: L(y_hat, y).backward()
     return fc.get_total_flops() / 1e9
@@ -256,15 +259,21 @@ def main():
                 row = f"| {size} | {bs} | {variant} | {t:.3f} | {t / base:.2f} | {fl:.1f} | {fl / t:.0f} | {100 * fl / t / rate:.0f}% | {100 * fl / t / crate:.0f}% |"
                 print(row); lines.append(row)
             del learns   # keep no learner alive longer than needed: this process's memory stays small
-    # 1b. the cost of T_s: the full method with a narrower T_s
-    lines += ["", "## The cost of $T_s$: `full` with a narrower SegUNet (batch 1)", "",
-              "| size | T_s width | T_s GFLOP per L_s call (fwd real + fwd/bwd fake) | full step (s) | ratio to pix2pix |", "|---|---|---|---|---|"]
+    # 1b. the cost of T_s: folded or not, narrower, or run at a lower resolution
+    lines += ["", "## The cost of $T_s$: `full` with cheaper ways of running it (batch 1)", "",
+              "| size | T_s | T_s GFLOP per L_s call (fwd real + fwd/bwd fake) | full step (s) | ratio to pix2pix |", "|---|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
+        configs = {'SegUNet 32, as trained (BatchNorm, NCHW)': dict(ts_width=32, ts_fast=False),
+                   'SegUNet 32, folded, channels-last (default)': dict(ts_width=32),
+                   'SegUNet 24, folded, channels-last': dict(ts_width=24),
+                   'SegUNet 16, folded, channels-last': dict(ts_width=16)}
+        if size > 128: configs['SegUNet 32, folded, run at 128 px'] = dict(ts_width=32, perceptual_size=128)
         learns = {'pix2pix': learners_for(['pix2pix'], size, 1)['pix2pix'],
-                  **{w: learners_for(['full'], size, 1, ts_width=w)['full'] for w in (32, 16)}}
+                  **{k: learners_for(['full'], size, 1, **c)['full'] for k, c in configs.items()}}
         step = interleaved({k: partial(fastai_turn, l) for k, l in learns.items()}, warmup, n)
-        for w in (32, 16):
-            row = f"| {size} | {w} | {ts_flops(size, w):.1f} | {step[w]:.3f} | {step[w] / step['pix2pix']:.2f} |"
+        for k, c in configs.items():
+            row = (f"| {size} | {k} | {ts_flops(size, c['ts_width'], at=c.get('perceptual_size')):.1f} | {step[k]:.3f} | "
+                   f"{step[k] / step['pix2pix']:.2f} |")
             print(row); lines.append(row)
         del learns
     # 2. fastai overhead

@@ -14,7 +14,7 @@ from .cli import run_cli
 from .data import preset as preset_sizes
 from .data import facades, sample_facades, semantic_dls, FACADE_CLASSES, show_pairs
 from .segmenters import train_segmenter, save_segmenter, load_segmenter, models_dir
-from .segmenters import evaluator
+from .segmenters import evaluator, segmenter_once
 from .metrics import fcn_scores, e_features, frechet_distance, kernel_inception_distance
 from .gan import semseg_gan_learner, VARIANTS, _check_variants, check_train_options, generate, export_generator, load_generator
 
@@ -81,11 +81,7 @@ def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or
     data = facades() if dataset == 'facades' else sample_facades()
     tag = dataset
     T_path = models_dir()/(f'{tag}_T_s_unet_{preset}.pth' if ts_width == 32 else f'{tag}_T_s_unet{ts_width}_{preset}.pth')
-    T_s, T_rec = load_segmenter(T_path) if T_path.exists() else (None, {})
-    if ({k: T_rec.get(k) for k in ('preset', 'epochs', 'seed')} != dict(preset=preset, epochs=seg_epochs, seed=0)
-        or T_rec.get('arch_kwargs', {}).get('width', 32) != ts_width):
-        T_s, T_rec = train_segmenter(data, 'unet', preset, seg_epochs, bs=8, seed=0, quiet=quiet, width=ts_width)
-        save_segmenter(T_s, T_rec, T_path)
+    T_s, T_rec = segmenter_once(data, T_path, 'unet', preset, seg_epochs, seed=0, arch_kwargs=dict(width=ts_width), quiet=quiet)
     E, E_rec = evaluator(data, preset, 'fcn', seg_epochs, seed=1, path=models_dir()/f'{tag}_E_fcn_{preset}.pth', quiet=quiet)
     s, y = test_set(data, preset)
     res = dict(command=command or ' '.join(sys.argv), git_commit=_git_commit(), dataset=data.name, preset=preset,

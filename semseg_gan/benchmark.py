@@ -210,17 +210,11 @@ BENCH_E = dict(arch='unet', preset='tiny', epochs=20, seed=1, arch_kwargs=dict(w
 def _data_tag(data) -> str: return hashlib.sha256(data.name.encode()).hexdigest()[:8]   # one file per data set
 
 def _segmenter_once(data:SemanticPairs, role:str, cfg:dict, retrain:bool, quiet:bool) -> tuple:
-    "A segmenter trained once with `train_segmenter` for this data set and `cfg`, kept in `models_dir()` under a name that says both, then loaded."
-    from semseg_gan.segmenters import train_segmenter, save_segmenter, load_segmenter, models_dir
+    "`segmenter_once` for this data set and `cfg`, kept in `models_dir()` under a name that says both."
+    from semseg_gan.segmenters import segmenter_once, models_dir
     kw = '_'.join(f'{k}{v}' for k, v in cfg['arch_kwargs'].items()) + ('_aug' if cfg.get('augment') else '')
     path = models_dir()/f"benchmark_v{BENCH_VERSION}_{role}_{cfg['arch']}_{kw}_{cfg['preset']}_e{cfg['epochs']}_s{cfg['seed']}_{_data_tag(data)}.pth"
-    if path.exists() and not retrain:
-        net, rec = load_segmenter(path)
-        if rec['dataset'] == data.name: return net, rec
-    net, rec = train_segmenter(data, cfg['arch'], preset=cfg['preset'], epochs=cfg['epochs'], bs=8, seed=cfg['seed'],
-                               quiet=quiet, augment=cfg.get('augment', False), **cfg['arch_kwargs'])
-    save_segmenter(net, rec, path)
-    return net, rec
+    return segmenter_once(data, path, retrain=retrain, quiet=quiet, **cfg)
 
 def bench_evaluator(data:SemanticPairs, # the benchmark set (its train split's real images)
                     retrain:bool=False, # train again even when a saved one with these settings exists

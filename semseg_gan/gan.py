@@ -208,6 +208,14 @@ class CGANTrainer(Callback):
         L_s = getattr(self.learn.model, 'L_s', None)
         if L_s is not None: L_s.T_s.requires_grad_(False)   # T_s is frozen in every fit, whatever was done to it before
 
+    def _open_precision(self):
+        self._close_precision()
+        self._ac = self._autocast(); self._ac.__enter__()
+    def _close_precision(self):
+        "Leave the precision context if one is open: at the loss, at the batch's end, or on an error anywhere in the batch."
+        ac, self._ac = getattr(self, '_ac', None), None
+        if ac is not None: ac.__exit__(None, None, None)
+
     def _autocast(self):
         if self.precision == 'fp32': return nullcontext()
         dev = next(self.learn.model.parameters()).device.type
@@ -220,7 +228,7 @@ class CGANTrainer(Callback):
         self.learn.yb = tuple(y.as_subclass(torch.Tensor) for y in self.yb)   # the losses never see fastai's types
         self.learn.loss_func.s = self.xb[0]
         if self.training: self.opt_D.set_hyper('lr', self.learn.opt.hypers[-1]['lr'])
-        self._ac = self._autocast(); self._ac.__enter__()
+        self._open_precision()
 
     def after_pred(self):
         lf = self.learn.loss_func
@@ -228,7 +236,7 @@ class CGANTrainer(Callback):
             with torch.no_grad(): lf.discriminator_loss(self.pred, self.yb[0])
             return
         try: discriminator_step(lf, self.opt_D, self.pred, self.yb[0], self._before_D_step)   # step 1 of `cgan_step`
-        except BaseException: self._ac.__exit__(None, None, None); raise   # no precision context left open by a stop
+        except BaseException: self._close_precision(); raise   # no precision context left open by a stop
 
     def _before_D_step(self, loss_D):
         "Nothing that is not finite reaches D's weights; with several processes, D's gradients are averaged first."
@@ -237,7 +245,8 @@ class CGANTrainer(Callback):
         if self.sync_D is not None: self.sync_D(D)   # a NaN in one process reaches all: all stop at the check below
         check_finite_grads(self.learn, D, 'D')
 
-    def after_loss(self): self._ac.__exit__(None, None, None)
+    def after_loss(self): self._close_precision()   # G's backward runs outside it
+    def after_batch(self): self._close_precision()  # also after a batch cancelled before its loss
     def after_fit(self):   # G and D trainable again (for learn.export() and later fits); T_s stays frozen
         self.learn.model.G.requires_grad_(True); self.learn.model.D.requires_grad_(True)
 
@@ -414,6 +423,11 @@ def pix2pix_adam(params, lr:float=2e-4, betas=(0.5, 0.999), **kwargs):
 # %% ../nbs/05_gan.ipynb #1e949de9
 class CGANLearner(Learner):
     "A fastai `Learner` for the conditional GAN: adds `fit_pix2pix`, a GAN `show_results` and `epochs_trained`, for its own objects only."
+    def one_batch(self, i, b):
+        try: super().one_batch(i, b)
+        finally:   # whatever stops a batch (an error in any callback, a KeyboardInterrupt), bf16 autocast ends with it
+            for cb in self.cbs:
+                if isinstance(cb, CGANTrainer): cb._close_precision()
 
 def _resolve_T_s(T_s, n_classes, trust=False):
     if T_s is None: return None
@@ -438,6 +452,7 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
                        balanced_patch:bool=False, # 'pix2pix' / 'semloss': class-balanced PatchGAN (equal total weight per class)
                        lambda_rec:float|None=None, # default: the variant's (100 for L1, 10 for L_s)
                        perceptual_output:str='softmax', # L_s on T_s's 'softmax' maps (segmenters) or raw 'logits' (heatmap regressors)
+                       perceptual_size=None, # run T_s at this size, e.g. the size it was trained at (None: the images' own)
                        ngf:int=64, ndf:int=64, n_layers:int=3, norm:str='batch',
                        condition_d:bool=True, seg_head:bool=False, rec_head:bool=False, # semantic D options
                        path='.', # run folder: logs and checkpoints go here
@@ -467,7 +482,7 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
     D = (SemanticPatchDiscriminator(K, 3, ndf, n_layers, norm, condition_d, seg_head, rec_head, cond_ch=n_in) if v['semantic_d']
          else PatchDiscriminator((n_in if condition_d else 0) + 3, ndf, n_layers, 1, norm))
     lam = v['lambda_rec'] if lambda_rec is None else lambda_rec
-    loss = CGANLoss(D, v['semantic_d'], v['rec'], lam, SemanticPerceptualLoss(T_s, perceptual_output) if v['rec'] == 'semantic' else None,
+    loss = CGANLoss(D, v['semantic_d'], v['rec'], lam, SemanticPerceptualLoss(T_s, perceptual_output, size=perceptual_size) if v['rec'] == 'semantic' else None,
                     gan_mode, class_weight, weight_mode, condition_d, balanced_patch=balanced_patch, n_classes=K)
     opt_func = partial(OptimWrapper, opt=pix2pix_adam, betas=betas)
     trainer = CGANTrainer(opt_func, precision, channels_last)
@@ -484,7 +499,8 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
                         weight_mode=weight_mode, balanced_patch=balanced_patch, lambda_rec=lam, ngf=ngf, ndf=ndf, n_layers=n_layers, norm=norm, precision=precision,
                         condition_d=condition_d, seg_head=seg_head, rec_head=rec_head, bs=dls.bs, world_size=world,
                         preset=getattr(dls, 'preset_name', None), dataset=dls.data.name,
-                        T_s=fingerprint(T_s) if T_s is not None else None)
+                        T_s=fingerprint(T_s) if T_s is not None else None,
+                        perceptual_size=perceptual_size if v['rec'] == 'semantic' else None)
     Path(path).mkdir(parents=True, exist_ok=True)
     return learn
 
@@ -492,7 +508,7 @@ def semseg_gan_learner(dls:SemanticDataLoaders, # (s, y) batches from `semantic_
 def config_changes(saved:dict, now:dict, allow=()) -> dict:
     "The settings that differ between a checkpoint's config and this learner's: {key: (saved, now)}, less those in `allow`."
     if 'beta' in saved: saved = {('class_weight' if k == 'beta' else k): v for k, v in saved.items()}   # the name before 0.0.3
-    saved = {'balanced_patch': False, 'world_size': 1, **saved}      # settings recorded since 0.0.3
+    saved = {'balanced_patch': False, 'world_size': 1, 'perceptual_size': None, **saved}   # settings recorded later than the first checkpoints
     if 'shape' not in saved: saved['shape'] = now.get('shape')       # recorded since 0.0.4 (the width, 'size', was before)
     keys = [k for k in dict.fromkeys(list(saved) + list(now)) if k not in allow]
     norm = lambda v: list(v) if isinstance(v, tuple) else v

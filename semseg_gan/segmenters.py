@@ -20,7 +20,8 @@ from .metrics import MeanIoU, confusion_matrix, segmentation_scores
 
 # %% auto #0
 __all__ = ['SEGMENTERS', 'SegUNet', 'DilatedFCN', 'TorchvisionSegmenter', 'build_segmenter', 'PhotoToLabels', 'train_segmenter',
-           'models_dir', 'save_segmenter', 'load_segmenter', 'constant_prediction_scores', 'SegAugment', 'evaluator']
+           'models_dir', 'save_segmenter', 'load_segmenter', 'constant_prediction_scores', 'SegAugment',
+           'segmenter_once', 'evaluator']
 
 # %% ../nbs/04_segmenters.ipynb #bd04fceb
 def _block(cin, cout):
@@ -181,6 +182,24 @@ class SegAugment(Callback):
         self.learn.xb, self.learn.yb = (x.clamp(0, 1) * 2 - 1,), (t,)
 
 # %% ../nbs/04_segmenters.ipynb #244ef48c
+def segmenter_once(data, # the dataset (its train split's real images)
+                   path, # where the trained segmenter is kept
+                   arch:str='unet', preset:str='cpu', epochs:int=40, seed:int=0,
+                   augment:bool=False, arch_kwargs:dict|None=None,
+                   retrain:bool=False, # train again even when `path` holds one with these settings
+                   quiet:bool=False,
+                  ) -> tuple: # (segmenter in eval mode, its training record)
+    "A segmenter trained once with `train_segmenter` and kept at `path`; later calls with the same data and settings load it."
+    path, arch_kwargs = Path(path), dict(arch_kwargs or {})
+    settings = dict(arch=arch, preset=preset, epochs=epochs, seed=seed)
+    if path.exists() and not retrain:
+        net, rec = load_segmenter(path)
+        if ({k: rec.get(k) for k in settings} == settings and rec.get('augment', False) == augment
+                and rec.get('arch_kwargs', {}) == arch_kwargs and rec['dataset'] == data.name): return net, rec
+    net, rec = train_segmenter(data, bs=8, quiet=quiet, augment=augment, **settings, **arch_kwargs)
+    save_segmenter(net, rec, path)
+    return net, rec
+
 def evaluator(data, # the dataset (its train split's real images)
               preset:str='cpu', arch:str='fcn', epochs:int=40, seed:int=1,
               path=None, # where to keep it (default: models_dir()/<dataset>_E_<arch>_<preset>[_aug].pth)
@@ -192,11 +211,4 @@ def evaluator(data, # the dataset (its train split's real images)
     arch_kwargs = dict(arch_kwargs or {})
     tag = ''.join(f'_{k}{v}' for k, v in sorted(arch_kwargs.items())) + ('_aug' if augment else '')
     path = Path(path) if path else models_dir()/f"{data.name.split()[0].lower()}_E_{arch}_{preset}{tag}.pth"
-    settings = dict(arch=arch, preset=preset, epochs=epochs, seed=seed)
-    if path.exists():
-        E, rec = load_segmenter(path)
-        same = {k: rec.get(k) for k in settings} == settings and rec.get('augment', False) == augment
-        if same and rec.get('arch_kwargs', {}) == arch_kwargs and rec['dataset'] == data.name: return E, rec
-    E, rec = train_segmenter(data, bs=8, quiet=quiet, augment=augment, **settings, **arch_kwargs)
-    save_segmenter(E, rec, path)
-    return E, rec
+    return segmenter_once(data, path, arch, preset, epochs, seed, augment, arch_kwargs, quiet=quiet)

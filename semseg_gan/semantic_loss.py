@@ -4,31 +4,68 @@
 
 # %% ../nbs/04_semantic_loss.ipynb #d1765e08
 from __future__ import annotations
+import copy
 import torch
 from .core import *
 import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['SemanticPerceptualLoss']
+__all__ = ['fold_batchnorm', 'SemanticPerceptualLoss']
 
 # %% ../nbs/04_semantic_loss.ipynb #c8261fbd
+def fold_batchnorm(model:nn.Module) -> nn.Module:
+    "A frozen eval-mode copy of `model` in which each `BatchNorm2d` that directly follows a `Conv2d` in a `nn.Sequential` is folded into that convolution: the same function, to float rounding, with one pass over the activations fewer per block."
+    m = copy.deepcopy(model).eval().requires_grad_(False)
+    for seq in [s for s in m.modules() if isinstance(s, nn.Sequential)]:
+        for i in range(len(seq) - 1):
+            c, b = seq[i], seq[i + 1]
+            if not (isinstance(c, nn.Conv2d) and isinstance(b, nn.BatchNorm2d) and b.track_running_stats): continue
+            with torch.no_grad():
+                gamma = b.weight if b.affine else torch.ones_like(b.running_var)
+                beta = b.bias if b.affine else torch.zeros_like(b.running_mean)
+                scale = gamma / torch.sqrt(b.running_var + b.eps)           # BN(z) = scale · (z − mean) + beta
+                bias = c.bias if c.bias is not None else torch.zeros_like(b.running_mean)
+                c.weight.mul_(scale.view(-1, 1, 1, 1))
+                c.bias = nn.Parameter((bias - b.running_mean) * scale + beta, requires_grad=False)
+            seq[i + 1] = nn.Identity()
+    return m
+
 class SemanticPerceptualLoss(nn.Module):
     "L_s(y, ŷ) = mean |T_s(y) - T_s(ŷ)| on a frozen segmenter's softmax (or logit) maps."
     def __init__(self, T_s:nn.Module, # a trained segmenter: images in [-1, 1] -> (B, K, H, W) logits
                  output:str='softmax', # compare 'softmax' probabilities (paper) or raw 'logits'
+                 fast:bool=True, # run T_s with its BatchNorms folded, in channels-last order (same values to float rounding)
+                 size=None, # compare at this size, `s` or (h, w), e.g. the size T_s was trained at (None: the images' own)
                 ):
         super().__init__()
         if output not in ('softmax', 'logits'): raise ValueError(f"output must be 'softmax' or 'logits', got {output!r}")
-        self.T_s, self.output = T_s.eval().requires_grad_(False), output
+        self.T_s, self.output, self.fast = T_s.eval().requires_grad_(False), output, fast
+        self.size = None if size is None else (size, size) if isinstance(size, int) else tuple(size)
         for p in self.T_s.parameters(): p.grad = None     # no stale gradients from its own training
+        self._folded = None                                # (key, folded copy): not a submodule, so not in state_dict
     def train(self, mode:bool=True):
         super().train(mode); self.T_s.eval(); return self
-    def _maps(self, x):
-        out = self.T_s(x)
+    def _net(self):
+        "T_s itself, or its folded copy, rebuilt whenever T_s's tensors change (loaded weights, another device)."
+        if not self.fast: return self.T_s
+        ts = list(self.T_s.parameters()) + list(self.T_s.buffers())
+        key = (id(self.T_s),) + tuple((t.data_ptr(), t._version, t.device, t.dtype) for t in ts)
+        if self._folded is None or self._folded[0] != key:
+            self._folded = (key, fold_batchnorm(self.T_s).to(memory_format=torch.channels_last))
+        return self._folded[1]
+    def __getstate__(self):   # pickling (learn.export) leaves the cached copy out
+        d = super().__getstate__() if hasattr(super(), '__getstate__') else self.__dict__
+        return {**d, '_folded': None}
+    def _maps(self, x, net):
+        if self.size is not None and tuple(x.shape[-2:]) != self.size:
+            x = F.interpolate(x, size=self.size, mode='bilinear', antialias=True, align_corners=False)
+        if self.fast: x = x.contiguous(memory_format=torch.channels_last)
+        out = net(x)
         return out.softmax(1) if self.output == 'softmax' else out
     def forward(self, y_hat:torch.Tensor, # generated images, gradients flow back to them
                 y:torch.Tensor, # real images
                ) -> torch.Tensor:
-        with torch.no_grad(): target = self._maps(y)
-        return (self._maps(y_hat) - target).abs().mean()
+        net = self._net()
+        with torch.no_grad(): target = self._maps(y, net)
+        return (self._maps(y_hat, net) - target).abs().mean()
