@@ -67,7 +67,7 @@ def main():
             rates = {k: [] for k in layouts}
             for t in range(1 if a.smoke else a.turns):
                 for k in (list(layouts) if t % 2 == 0 else list(layouts)[::-1]):
-                    rates[k].append(layout_rate(*layouts[k], variant, steps, **g, margin=20 if a.smoke else 40))
+                    rates[k].append(layout_rate(*layouts[k], variant, steps, **g, margin=20 if a.smoke else 25))
             med = {k: statistics.median(v) for k, v in rates.items()}
             one, many = med.values()
             row = f"| {grid} ({g['size']} px, batch {g['bs']}) | {variant} | " + " | ".join(f"{v:.2f}" for v in med.values()) + f" | {many / one:.2f} |"

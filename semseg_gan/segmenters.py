@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_segmenters.ipynb #5e301ec9
 from __future__ import annotations
-import math, os, tempfile, time, datetime
+import hashlib, math, os, tempfile, time, datetime
 from pathlib import Path
 import torch
 from .core import *
@@ -12,6 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastai.learner import Learner
 from fastcore.basics import store_attr
+from fastcore.foundation import L
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle
 from fastai.optimizer import Adam
@@ -19,9 +20,9 @@ from .data import SemanticPairs, semantic_dls, size_label
 from .metrics import MeanIoU, confusion_matrix, segmentation_scores
 
 # %% auto #0
-__all__ = ['SEGMENTERS', 'SegUNet', 'DilatedFCN', 'TorchvisionSegmenter', 'build_segmenter', 'PhotoToLabels', 'train_segmenter',
-           'models_dir', 'save_segmenter', 'load_segmenter', 'constant_prediction_scores', 'SegAugment',
-           'segmenter_once', 'evaluator']
+__all__ = ['SEGMENTERS', 'SegUNet', 'DilatedFCN', 'TorchvisionSegmenter', 'build_segmenter', 'PhotoToLabels',
+           'class_balance_weights', 'SegmenterCheckpoint', 'train_segmenter', 'models_dir', 'save_segmenter',
+           'load_segmenter', 'constant_prediction_scores', 'SegAugment', 'segmenter_once', 'evaluator']
 
 # %% ../nbs/04_segmenters.ipynb #bd04fceb
 def _block(cin, cout):
@@ -96,6 +97,26 @@ def _scores(model, dl, n_classes):
         for s, y in dl: cm += confusion_matrix(model(y).argmax(1), labels_from_one_hot(s), n_classes)
     return segmentation_scores(cm)
 
+def class_balance_weights(dl, n_classes:int, power:float) -> torch.Tensor:
+    "Cross-entropy weights (median class frequency / class frequency) ** power, from one pass over `dl`'s label maps; their pixel-weighted mean is 1."
+    counts = torch.zeros(n_classes)
+    for s, _ in dl: counts += labels_from_one_hot(s).flatten().bincount(minlength=n_classes)[:n_classes].float()
+    freq = counts / counts.sum()
+    w = (freq[freq > 0].median() / freq.clamp_min(1e-6)) ** power * (freq > 0)   # an absent class gets no weight
+    return w / (w * freq).sum()
+
+def _plain(v): return v if isinstance(v, torch.Tensor) else v.item() if hasattr(v, 'item') else v   # numpy scalars -> Python
+
+class SegmenterCheckpoint(Callback):
+    "After each training epoch, write the weights, the optimizer state and the epoch to `path`, atomically: an interrupted training resumes there."
+    order = 90
+    def __init__(self, path, settings:dict): self.path, self.settings = Path(path), settings
+    def after_epoch(self):
+        sd = self.learn.opt.state_dict()   # tensors and plain values only, so that `load_saved` reads it without trust
+        opt = {'state': [{k: _plain(v) for k, v in s.items()} for s in sd['state']],
+               'hypers': [{k: _plain(v) for k, v in h.items()} for h in sd['hypers']]}
+        atomic_save({'epoch': self.epoch, 'settings': self.settings, 'model': self.learn.model.state_dict(), 'opt': opt}, self.path)
+
 def train_segmenter(data:SemanticPairs, # training pairs (the real images of its train split are used)
                     arch:str='unet', # 'unet' (T_s), 'fcn' (evaluator) or 'lraspp'
                     preset:str='cpu', # image size preset, as for the GAN
@@ -104,22 +125,42 @@ def train_segmenter(data:SemanticPairs, # training pairs (the real images of its
                     valid:str='val', # split to report mIoU on
                     quiet:bool=False, # no progress bar
                     augment:bool=False, # `SegAugment` the training batches (zoom, rotation, shift, colour)
+                    class_balance:float=0., # weight each class's loss by (median frequency / its frequency) ** this (0: plain cross-entropy)
+                    checkpoint=None, # a file: written after every epoch, and resumed from when it exists
                     **arch_kwargs, # passed to the architecture (e.g. width=32)
                    ):
     "Train a segmenter on the real training images; returns (model in eval mode, record with its validation scores)."
     set_seed(seed)
     dls = semantic_dls(data, preset, bs=bs, valid=valid, seed=seed)
     model = build_segmenter(arch, data.n_classes, **arch_kwargs)
-    learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX), opt_func=Adam,
-                    metrics=MeanIoU(data.n_classes), cbs=[PhotoToLabels()] + ([SegAugment()] if augment else []))
+    weight = class_balance_weights(dls.train, data.n_classes, class_balance) if class_balance else None
+    cbs = [PhotoToLabels()] + ([SegAugment()] if augment else [])
+    learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(weight=weight, ignore_index=IGNORE_INDEX), opt_func=Adam,
+                    metrics=MeanIoU(data.n_classes), cbs=cbs)
+    settings = dict(dataset=data.name, arch=arch, arch_kwargs=arch_kwargs, preset=preset, epochs=epochs, bs=bs, lr=lr, seed=seed,
+                    augment=augment, class_balance=class_balance)
+    start = 0
+    if checkpoint is not None and Path(checkpoint).exists():
+        ck = load_saved(checkpoint, 'segmenter checkpoint', '', check=lambda c: 'epoch' in c and 'settings' in c,
+                        wrong='it was not written by train_segmenter(checkpoint=...)')
+        if ck['settings'] != settings: raise ValueError(
+            f"the checkpoint {checkpoint} is of another training ({ck['settings']}), not this one ({settings}); "
+            "delete it, or pass another checkpoint path.")
+        learn.model.load_state_dict(ck['model']); learn.create_opt()
+        learn.opt.load_state_dict({'state': ck['opt']['state'], 'hypers': L(ck['opt']['hypers'])})
+        start = ck['epoch'] + 1
+    if checkpoint is not None: learn.add_cb(SegmenterCheckpoint(checkpoint, settings))
     t0 = time.time()
-    with quietly(learn, quiet): learn.fit_one_cycle(epochs, lr)
+    if start < epochs:
+        with quietly(learn, quiet): learn.fit_one_cycle(epochs, lr, start_epoch=start)
     model = learn.model.eval()
     sc = _scores(model, dls.valid, data.n_classes)
     record = dict(arch=arch, arch_kwargs=arch_kwargs, n_classes=data.n_classes, classes=list(data.classes),
                   dataset=data.name, size=dls.one_batch()[1].shape[-1], preset=size_label(dls.one_batch()[1].shape[-2:]), epochs=epochs, seed=seed,
                   augment=augment, valid_split=valid, valid_scores={k: (v.tolist() if hasattr(v, 'tolist') else v) for k, v in sc.items()},
                   train_seconds=round(time.time() - t0, 1), trained_at=datetime.datetime.now().isoformat(timespec='seconds'))
+    if class_balance: record.update(class_balance=class_balance, class_weights=weight.tolist())
+    if start: record['resumed_at_epoch'] = start   # the data order after it differs from an uninterrupted training's
     if not quiet: print(f"{arch} on {data.name} ({preset}, {epochs} epochs, seed {seed}): "
                         f"{valid} mIoU {sc['mean_iou']:.3f}, pixel acc {sc['pixel_acc']:.3f}")
     return model, record
@@ -186,18 +227,25 @@ def segmenter_once(data, # the dataset (its train split's real images)
                    path, # where the trained segmenter is kept
                    arch:str='unet', preset:str='cpu', epochs:int=40, seed:int=0,
                    augment:bool=False, arch_kwargs:dict|None=None,
+                   class_balance:float=0., # see `train_segmenter`
                    retrain:bool=False, # train again even when `path` holds one with these settings
                    quiet:bool=False,
                   ) -> tuple: # (segmenter in eval mode, its training record)
-    "A segmenter trained once with `train_segmenter` and kept at `path`; later calls with the same data and settings load it."
+    """A segmenter trained once with `train_segmenter` and kept at `path`; later calls with the same data and settings load it.
+    While it trains, a checkpoint beside `path` (named after the settings) is written every epoch: a stopped training resumes there."""
     path, arch_kwargs = Path(path), dict(arch_kwargs or {})
     settings = dict(arch=arch, preset=preset, epochs=epochs, seed=seed)
     if path.exists() and not retrain:
         net, rec = load_segmenter(path)
         if ({k: rec.get(k) for k in settings} == settings and rec.get('augment', False) == augment
+                and rec.get('class_balance', 0.) == class_balance
                 and rec.get('arch_kwargs', {}) == arch_kwargs and rec['dataset'] == data.name): return net, rec
-    net, rec = train_segmenter(data, bs=8, quiet=quiet, augment=augment, **settings, **arch_kwargs)
+    tag = hashlib.sha256(repr((data.name, settings, augment, class_balance, sorted(arch_kwargs.items()))).encode()).hexdigest()[:8]
+    partial = path.with_name(f'{path.stem}.{tag}.partial.pth')
+    net, rec = train_segmenter(data, bs=8, quiet=quiet, augment=augment, class_balance=class_balance, checkpoint=partial,
+                               **settings, **arch_kwargs)
     save_segmenter(net, rec, path)
+    partial.unlink(missing_ok=True)
     return net, rec
 
 def evaluator(data, # the dataset (its train split's real images)
