@@ -110,8 +110,13 @@ def _plain(v): return v if isinstance(v, torch.Tensor) else v.item() if hasattr(
 class SegmenterCheckpoint(Callback):
     "After each training epoch, write the weights, the optimizer state and the epoch to `path`, atomically: an interrupted training resumes there."
     order = 90
-    def __init__(self, path, settings:dict): self.path, self.settings = Path(path), settings
+    def __init__(self, path, settings:dict, start:int=0): self.path, self.settings, self.start = Path(path), settings, start
+    def before_fit(self):   # a resumed optimizer's state goes where the model went (the checkpoint was read on the CPU)
+        for p, st in self.learn.opt.state.items():
+            for k, v in st.items():
+                if isinstance(v, torch.Tensor): st[k] = v.to(p.device)
     def after_epoch(self):
+        if self.epoch < self.start: return   # an epoch skipped on resume: the file already holds a later one
         sd = self.learn.opt.state_dict()   # tensors and plain values only, so that `load_saved` reads it without trust
         opt = {'state': [{k: _plain(v) for k, v in s.items()} for s in sd['state']],
                'hypers': [{k: _plain(v) for k, v in h.items()} for h in sd['hypers']]}
@@ -149,7 +154,7 @@ def train_segmenter(data:SemanticPairs, # training pairs (the real images of its
         learn.model.load_state_dict(ck['model']); learn.create_opt()
         learn.opt.load_state_dict({'state': ck['opt']['state'], 'hypers': L(ck['opt']['hypers'])})
         start = ck['epoch'] + 1
-    if checkpoint is not None: learn.add_cb(SegmenterCheckpoint(checkpoint, settings))
+    if checkpoint is not None: learn.add_cb(SegmenterCheckpoint(checkpoint, settings, start))
     t0 = time.time()
     if start < epochs:
         with quietly(learn, quiet): learn.fit_one_cycle(epochs, lr, start_epoch=start)
@@ -160,7 +165,7 @@ def train_segmenter(data:SemanticPairs, # training pairs (the real images of its
                   augment=augment, valid_split=valid, valid_scores={k: (v.tolist() if hasattr(v, 'tolist') else v) for k, v in sc.items()},
                   train_seconds=round(time.time() - t0, 1), trained_at=datetime.datetime.now().isoformat(timespec='seconds'))
     if class_balance: record.update(class_balance=class_balance, class_weights=weight.tolist())
-    if start: record['resumed_at_epoch'] = start   # the data order after it differs from an uninterrupted training's
+    if start: record['resumed_at_epoch'] = start   # the data order after it differs; train_seconds counts this part only
     if not quiet: print(f"{arch} on {data.name} ({preset}, {epochs} epochs, seed {seed}): "
                         f"{valid} mIoU {sc['mean_iou']:.3f}, pixel acc {sc['pixel_acc']:.3f}")
     return model, record
@@ -242,6 +247,7 @@ def segmenter_once(data, # the dataset (its train split's real images)
                 and rec.get('arch_kwargs', {}) == arch_kwargs and rec['dataset'] == data.name): return net, rec
     tag = hashlib.sha256(repr((data.name, settings, augment, class_balance, sorted(arch_kwargs.items()))).encode()).hexdigest()[:8]
     partial = path.with_name(f'{path.stem}.{tag}.partial.pth')
+    if retrain: partial.unlink(missing_ok=True)   # train again from the start
     net, rec = train_segmenter(data, bs=8, quiet=quiet, augment=augment, class_balance=class_balance, checkpoint=partial,
                                **settings, **arch_kwargs)
     save_segmenter(net, rec, path)

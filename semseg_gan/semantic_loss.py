@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_semantic_loss.ipynb #d1765e08
 from __future__ import annotations
-import copy
+import copy, numbers
 import torch
 from .core import *
 import torch.nn as nn
@@ -41,7 +41,8 @@ class SemanticPerceptualLoss(nn.Module):
         super().__init__()
         if output not in ('softmax', 'logits'): raise ValueError(f"output must be 'softmax' or 'logits', got {output!r}")
         self.T_s, self.output, self.fast = T_s.eval().requires_grad_(False), output, fast
-        self.size = None if size is None else (size, size) if isinstance(size, int) else tuple(size)
+        self.size = None if size is None else (int(size),) * 2 if isinstance(size, numbers.Integral) else tuple(int(v) for v in size)
+        self._square = isinstance(size, numbers.Integral)   # an int size is for square images only
         for p in self.T_s.parameters(): p.grad = None     # no stale gradients from its own training
         self._folded = None                                # (key, folded copy): not a submodule, so not in state_dict
     def train(self, mode:bool=True):
@@ -54,10 +55,15 @@ class SemanticPerceptualLoss(nn.Module):
         if self._folded is None or self._folded[0] != key:
             self._folded = (key, fold_batchnorm(self.T_s).to(memory_format=torch.channels_last))
         return self._folded[1]
+    def refresh(self):
+        "Rebuild the folded copy at the next call: needed only after writing T_s's weights through `.data`, which PyTorch's version counters do not see."
+        self._folded = None
     def __getstate__(self):   # pickling (learn.export) leaves the cached copy out
         d = super().__getstate__() if hasattr(super(), '__getstate__') else self.__dict__
         return {**d, '_folded': None}
     def _maps(self, x, net):
+        if self._square and x.shape[-2] != x.shape[-1]: raise ValueError(
+            f"size={self.size[0]} is for square images; these are {x.shape[-2]}x{x.shape[-1]}: give size as (height, width).")
         if self.size is not None and tuple(x.shape[-2:]) != self.size:
             x = F.interpolate(x, size=self.size, mode='bilinear', antialias=True, align_corners=False)
         if self.fast: x = x.contiguous(memory_format=torch.channels_last)
