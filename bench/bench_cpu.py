@@ -146,9 +146,9 @@ def step_flops(learn):
     m.zero_grad()
     return fc.get_total_flops()
 
-def ts_flops(size, width, K=12, at=None):
-    "FLOPs (G) of one L_s call with a SegUNet T_s of this width (run at size `at`): T_s forward on y, forward and input-gradient backward on ŷ."
-    L = SemanticPerceptualLoss(SegUNet(K, width=width), size=at)
+def ts_flops(size, width, K=12, at=None, depth=4):
+    "GFLOP of one L_s call with a SegUNet T_s of this width and depth (run at size `at`): T_s forward on y, forward and input-gradient backward on ŷ."
+    L = SemanticPerceptualLoss(SegUNet(K, width=width, depth=depth), size=at)
     y_hat, y = torch.rand(1, 3, size, size, requires_grad=True), torch.rand(1, 3, size, size)
     with FlopCounterMode(display=False) as fc: L(y_hat, y).backward()
     return fc.get_total_flops() / 1e9

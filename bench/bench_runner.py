@@ -28,7 +28,6 @@ with learn.no_bar(), learn.no_logging(): learn.fit(100, cbs=b.StepTimer(0, 2))  
 late = time.time() - {start}
 while time.time() < {start}: time.sleep(0.01)
 timer = b.StepTimer(0, {steps})
-t0 = time.perf_counter()
 with learn.no_bar(), learn.no_logging(): learn.fit(1000, cbs=timer)
 print(json.dumps(dict(images=len(timer.times) * {bs}, seconds=sum(timer.times), late=late)))
 """

@@ -11,17 +11,9 @@ the data root from $SEMSEG_GAN_DATA and writes nothing to the repository (`--jso
 """
 import argparse, json
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 from semseg_gan.data import facades
-from semseg_gan.segmenters import train_segmenter, build_segmenter
-from semseg_gan.semantic_loss import SemanticPerceptualLoss
-
-def loss_gflop(n_classes, size, **arch_kwargs) -> float:
-    "GFLOP of one L_s call (forward on y, forward on ŷ, backward to ŷ) at batch 1."
-    L = SemanticPerceptualLoss(build_segmenter('unet', n_classes, **arch_kwargs))
-    y, y_hat = torch.randn(1, 3, size, size), torch.randn(1, 3, size, size, requires_grad=True)
-    with FlopCounterMode(display=False) as fc: L(y_hat, y).backward()
-    return fc.get_total_flops() / 1e9
+from semseg_gan.segmenters import train_segmenter
+from bench_cpu import ts_flops   # the same count as bench_cpu's T_s table (this folder is on sys.path when run as a script)
 
 def main():
     ap = argparse.ArgumentParser()
@@ -37,7 +29,7 @@ def main():
     kw = dict(width=a.width, depth=a.depth)
     _, rec = train_segmenter(data, 'unet', 'cpu', a.epochs, bs=8, seed=0, quiet=True, augment=a.augment, **kw)
     sc = rec['valid_scores']
-    g = {s: round(loss_gflop(data.n_classes, s, **kw), 1) for s in (128, 256)}
+    g = {s: round(ts_flops(s, a.width, data.n_classes, depth=a.depth), 1) for s in (128, 256)}
     print(f"SegUNet width {a.width}, depth {a.depth}{', augmented' if a.augment else ''}: val mIoU {sc['mean_iou']:.3f}, "
           f"pixel acc {sc['pixel_acc']:.3f}, trained in {rec['train_seconds']:.0f} s ({a.epochs} epochs, cpu preset, seed 0); "
           f"one L_s call: {g[128]} GFLOP at 128, {g[256]} at 256")

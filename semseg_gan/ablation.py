@@ -13,7 +13,7 @@ from fastcore.script import call_parse
 from .cli import run_cli
 from .data import preset as preset_sizes
 from .data import facades, sample_facades, semantic_dls, FACADE_CLASSES, show_pairs
-from .segmenters import train_segmenter, save_segmenter, load_segmenter, models_dir
+from .segmenters import load_segmenter, models_dir
 from .segmenters import evaluator, segmenter_once
 from .metrics import fcn_scores, e_features, frechet_distance, kernel_inception_distance
 from .gan import semseg_gan_learner, VARIANTS, _check_variants, check_train_options, generate, export_generator, load_generator

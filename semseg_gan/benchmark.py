@@ -308,7 +308,8 @@ class ValCurve(Callback):
         f = self.learn.path/'curve.json'
         self.rows = [r for r in (json.loads(f.read_text()) if f.exists() else []) if r['epoch'] < getattr(self.learn, 'resume_epoch', 0)]
     def after_epoch(self):
-        from semseg_gan.gan import _replaying, generate
+        from semseg_gan.gan import generate
+        from semseg_gan.core import _replaying
         if _replaying(self): return
         I, U = iou_counts(self.E, generate(self.learn.model.G, self.s), self.t, self.K)
         self.rows.append(dict(epoch=self.epoch, per_class_iou=[None if np.isnan(v) else round(float(v), 4) for v in iou_from_counts(I, U)]))

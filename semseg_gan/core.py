@@ -165,6 +165,10 @@ def atomic_save(obj, path) -> Path:
     return atomic_write(path, lambda f: torch.save(obj, f))
 
 # %% ../nbs/00_core.ipynb #730306ae
+def _replaying(cb) -> bool:
+    "True in the epochs fastai runs through (and cancels) before the one a resumed fit starts at (`learn.resume_epoch`)."
+    return cb.epoch < getattr(cb.learn, 'resume_epoch', 0)
+
 def remove_orphan_temps(folder) -> list:
     "Delete the temporary files that an interrupted `atomic_write` left in `folder`; returns their names."
     folder = Path(folder)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import *
+from .core import _replaying
 import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
@@ -212,7 +213,7 @@ class CGANTrainer(Callback):
         self._close_precision()
         self._ac = self._autocast(); self._ac.__enter__()
     def _close_precision(self):
-        "Leave the precision context if one is open: at the loss, at the batch's end, or on an error anywhere in the batch."
+        "Leave the precision context if one is open: at the loss, or at the end of a batch that stopped before it (`CGANLearner.one_batch`)."
         ac, self._ac = getattr(self, '_ac', None), None
         if ac is not None: ac.__exit__(None, None, None)
 
@@ -235,8 +236,7 @@ class CGANTrainer(Callback):
         if not self.training:
             with torch.no_grad(): lf.discriminator_loss(self.pred, self.yb[0])
             return
-        try: discriminator_step(lf, self.opt_D, self.pred, self.yb[0], self._before_D_step)   # step 1 of `cgan_step`
-        except BaseException: self._close_precision(); raise   # no precision context left open by a stop
+        discriminator_step(lf, self.opt_D, self.pred, self.yb[0], self._before_D_step)   # step 1 of `cgan_step`
 
     def _before_D_step(self, loss_D):
         "Nothing that is not finite reaches D's weights; with several processes, D's gradients are averaged first."
@@ -245,8 +245,7 @@ class CGANTrainer(Callback):
         if self.sync_D is not None: self.sync_D(D)   # a NaN in one process reaches all: all stop at the check below
         check_finite_grads(self.learn, D, 'D')
 
-    def after_loss(self): self._close_precision()   # G's backward runs outside it
-    def after_batch(self): self._close_precision()  # also after a batch cancelled before its loss
+    def after_loss(self): self._close_precision()   # G's backward runs outside it (a failed batch: `CGANLearner.one_batch`)
     def after_fit(self):   # G and D trainable again (for learn.export() and later fits); T_s stays frozen
         self.learn.model.G.requires_grad_(True); self.learn.model.D.requires_grad_(True)
 
@@ -352,10 +351,6 @@ def _set_rng_state(learn, st):
     torch.set_rng_state(st['torch'])
     if st.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
     learn.dls.train.rng.setstate(st['train_loader'])
-
-def _replaying(cb) -> bool:
-    "True in the epochs fastai runs through (and cancels) before the one a resumed fit starts at."
-    return cb.epoch < getattr(cb.learn, 'resume_epoch', 0)
 
 class GANCheckpoint(Callback):
     "Save everything needed to resume after every epoch (`fname`, replaced each time) and keep a copy every `every` epochs, atomically, after checking the weights."

@@ -8,6 +8,7 @@ import hashlib, math, os, tempfile, time, datetime
 from pathlib import Path
 import torch
 from .core import *
+from .core import _replaying
 import torch.nn as nn
 import torch.nn.functional as F
 from fastai.learner import Learner
@@ -110,13 +111,13 @@ def _plain(v): return v if isinstance(v, torch.Tensor) else v.item() if hasattr(
 class SegmenterCheckpoint(Callback):
     "After each training epoch, write the weights, the optimizer state and the epoch to `path`, atomically: an interrupted training resumes there."
     order = 90
-    def __init__(self, path, settings:dict, start:int=0): self.path, self.settings, self.start = Path(path), settings, start
+    def __init__(self, path, settings:dict): self.path, self.settings = Path(path), settings
     def before_fit(self):   # a resumed optimizer's state goes where the model went (the checkpoint was read on the CPU)
         for p, st in self.learn.opt.state.items():
             for k, v in st.items():
                 if isinstance(v, torch.Tensor): st[k] = v.to(p.device)
     def after_epoch(self):
-        if self.epoch < self.start: return   # an epoch skipped on resume: the file already holds a later one
+        if _replaying(self): return   # an epoch skipped on resume: the file already holds a later one
         sd = self.learn.opt.state_dict()   # tensors and plain values only, so that `load_saved` reads it without trust
         opt = {'state': [{k: _plain(v) for k, v in s.items()} for s in sd['state']],
                'hypers': [{k: _plain(v) for k, v in h.items()} for h in sd['hypers']]}
@@ -153,8 +154,8 @@ def train_segmenter(data:SemanticPairs, # training pairs (the real images of its
             "delete it, or pass another checkpoint path.")
         learn.model.load_state_dict(ck['model']); learn.create_opt()
         learn.opt.load_state_dict({'state': ck['opt']['state'], 'hypers': L(ck['opt']['hypers'])})
-        start = ck['epoch'] + 1
-    if checkpoint is not None: learn.add_cb(SegmenterCheckpoint(checkpoint, settings, start))
+        start = learn.resume_epoch = ck['epoch'] + 1
+    if checkpoint is not None: learn.add_cb(SegmenterCheckpoint(checkpoint, settings))
     t0 = time.time()
     if start < epochs:
         with quietly(learn, quiet): learn.fit_one_cycle(epochs, lr, start_epoch=start)

@@ -58,9 +58,7 @@ class SemanticPerceptualLoss(nn.Module):
     def refresh(self):
         "Rebuild the folded copy at the next call: needed only after writing T_s's weights through `.data`, which PyTorch's version counters do not see."
         self._folded = None
-    def __getstate__(self):   # pickling (learn.export) leaves the cached copy out
-        d = super().__getstate__() if hasattr(super(), '__getstate__') else self.__dict__
-        return {**d, '_folded': None}
+    def __getstate__(self): return {**self.__dict__, '_folded': None}   # pickling (learn.export) leaves the cached copy out
     def _maps(self, x, net):
         if self._square and x.shape[-2] != x.shape[-1]: raise ValueError(
             f"size={self.size[0]} is for square images; these are {x.shape[-2]}x{x.shape[-1]}: give size as (height, width).")
