@@ -13,12 +13,14 @@ step consumes.
     python bench/bench_cpu.py --write         # also rewrite docs/benchmarks.md
 """
 import argparse, os, platform, statistics, subprocess, sys, tempfile, time
+from typing import NamedTuple
 from functools import partial
 from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from semseg_gan.core import *
-from semseg_gan.data import sample_facades, semantic_dls
+from semseg_gan.data import semantic_dls
+from semseg_gan.samples import sample_facades
 from semseg_gan.segmenters import SegUNet
 from semseg_gan.semantic_loss import SemanticPerceptualLoss
 from semseg_gan.gan import semseg_gan_learner, VARIANTS, pix2pix_adam, cgan_step, export_generator, load_generator
@@ -120,13 +122,29 @@ class PlainLoop:
         m.D.requires_grad_(True)
         return times[warmup:]
 
-def interleaved(turns:dict, warmup, n, rounds=5):
-    """Median step time of each entry of `turns` (name -> function(warmup, n) -> step times), measured in `rounds`
+class Timed(NamedTuple):
+    median: float   # median step time over every timed step
+    turns: list     # the median of each turn: their spread is this measurement's noise
+
+def interleaved(turns:dict, warmup, n, rounds=5) -> dict:
+    """Step times of each entry of `turns` (name -> function(warmup, n) -> step times), measured in `rounds`
     alternating turns of n // rounds steps, so that a change in the machine's load or state hits all alike."""
-    times = {k: [] for k in turns}
+    times, per_turn = {k: [] for k in turns}, {k: [] for k in turns}
     for r, order in enumerate(rotations(turns, rounds)):
-        for k in order: times[k] += turns[k](warmup if r == 0 else 1, max(1, n // rounds))
-    return {k: statistics.median(v) for k, v in times.items()}
+        for k in order:
+            t = turns[k](warmup if r == 0 else 1, max(1, n // rounds))
+            times[k] += t; per_turn[k].append(statistics.median(t))
+    return {k: Timed(statistics.median(times[k]), per_turn[k]) for k in turns}
+
+def ratio(a:Timed, b:Timed) -> str:
+    "a / b of the medians, and in brackets the lowest and highest ratio of one turn: how far one reading can be trusted."
+    r = [x / y for x, y in zip(a.turns, b.turns)]
+    return f"{a.median / b.median:.2f} ({min(r):.2f}–{max(r):.2f})"
+
+EFFORT = {   # steps per measurement: --smoke checks that every table is made, --quick is a first look, the default is for --write
+    'smoke': dict(warmup=1, n=1, d_reps=5, g_warmup=1, g_n=5, rss_runs=1, loader_batches=5),
+    'quick': dict(warmup=2, n=5, d_reps=10, g_warmup=3, g_n=10, rss_runs=3, loader_batches=20),
+    'full':  dict(warmup=5, n=25, d_reps=40, g_warmup=3, g_n=50, rss_runs=3, loader_batches=60)}
 
 def learners_for(variants, size, bs, **kw):
     out = {}
@@ -219,22 +237,22 @@ def main():
     ap.add_argument('--steps', type=int, default=None, help='timed steps per measurement (default 25, 5 with --quick)')
     a = ap.parse_args()
     if a.smoke and a.write: ap.error('--smoke measures nothing: it cannot --write')
-    a.quick = a.quick or a.smoke
-    warmup, n = (1, 1) if a.smoke else (2, 5) if a.quick else (5, 25)
-    if a.steps: n = a.steps
+    e = EFFORT['smoke' if a.smoke else 'quick' if a.quick else 'full']
+    warmup, n = e['warmup'], a.steps or e['n']
     torch.set_num_threads(os.cpu_count())
     rate, crate = matmul_gflops(), conv_gflops()
     lines = [f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
              f"{torch.get_num_threads()} threads; measured in this run: float32 matmul (2048², {torch.backends.mkl.is_available() and 'MKL' or 'BLAS'}) "
              f"**{rate:.0f} GFLOP/s**, float32 3×3 convolution (oneDNN, 128-256 channels) **{crate:.0f} GFLOP/s**.",
              "", f"Run: `python bench/bench_cpu.py {' '.join(sys.argv[1:])}` on {time.strftime('%Y-%m-%d')}, "
-             f"{warmup} warm-up + {n} timed steps per measurement, taken in 5 alternating turns of the things compared.", ""]
+             f"{warmup} warm-up + {n} timed steps per measurement, taken in 5 alternating turns of the things compared; "
+             f"a ratio's range in brackets is the lowest and highest ratio of one turn, the noise of that reading.", ""]
     print(lines[0])
     # 0. the discriminator alone
     lines += ["## The discriminator alone: one forward + loss + backward (batch 1)", "",
               "| size | PatchGAN (ms) | semantic D (ms) | ratio |", "|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
-        reps = 5 if a.smoke else 10 if a.quick else 40
+        reps = e['d_reps']
         # interleave the two, so that a change in machine load hits both alike
         tp, ts = zip(*[(d_step_time(False, size, reps // 5), d_step_time(True, size, reps // 5)) for _ in range(5)])
         tp, ts = statistics.median(tp), statistics.median(ts)
@@ -243,7 +261,7 @@ def main():
     lines.append("")
     # 1. training step per variant
     lines += ["## Training step time per variant (CPU, fp32)", "",
-              "| size | batch | variant | step (s, median) | ratio to pix2pix | GFLOP/step | achieved GFLOP/s | % of matmul rate | % of conv rate |",
+              "| size | batch | variant | step (s, median) | ratio to pix2pix (range over turns) | GFLOP/step | achieved GFLOP/s | % of matmul rate | % of conv rate |",
               "|---|---|---|---|---|---|---|---|---|"]
     results, G_files = {}, {}
     tmp = Path(tempfile.mkdtemp())
@@ -252,16 +270,15 @@ def main():
             learns = learners_for(VARIANTS, size, bs)
             step = interleaved({v: partial(fastai_turn, l) for v, l in learns.items()}, warmup, n)
             for variant, learn in learns.items():
-                t, fl = step[variant], step_flops(learn) / 1e9
+                t, fl = step[variant].median, step_flops(learn) / 1e9
                 results[(size, bs, variant)] = (t, fl)
                 if bs == 1: G_files[(size, variant)] = export_generator(learn, tmp/f'G_{variant}_{size}.pth')   # for inference
-                base = results[(size, bs, 'pix2pix')][0]
-                row = f"| {size} | {bs} | {variant} | {t:.3f} | {t / base:.2f} | {fl:.1f} | {fl / t:.0f} | {100 * fl / t / rate:.0f}% | {100 * fl / t / crate:.0f}% |"
+                row = f"| {size} | {bs} | {variant} | {t:.3f} | {ratio(step[variant], step['pix2pix'])} | {fl:.1f} | {fl / t:.0f} | {100 * fl / t / rate:.0f}% | {100 * fl / t / crate:.0f}% |"
                 print(row); lines.append(row)
             del learns   # keep no learner alive longer than needed: this process's memory stays small
     # 1b. the cost of T_s: folded or not, narrower, or run at a lower resolution
     lines += ["", "## The cost of $T_s$: `full` with cheaper ways of running it (batch 1)", "",
-              "| size | T_s | T_s GFLOP per L_s call (fwd real + fwd/bwd fake) | full step (s) | ratio to pix2pix |", "|---|---|---|---|---|"]
+              "| size | T_s | T_s GFLOP per L_s call (fwd real + fwd/bwd fake) | step (s) | ratio to pix2pix (range over turns) |", "|---|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
         configs = {'SegUNet 32, as trained (BatchNorm, NCHW)': dict(ts_width=32, ts_fast=False),
                    'SegUNet 32, folded, channels-last (default)': dict(ts_width=32),
@@ -271,9 +288,10 @@ def main():
         learns = {'pix2pix': learners_for(['pix2pix'], size, 1)['pix2pix'],
                   **{k: learners_for(['full'], size, 1, **c)['full'] for k, c in configs.items()}}
         step = interleaved({k: partial(fastai_turn, l) for k, l in learns.items()}, warmup, n)
-        for k, c in configs.items():
-            row = (f"| {size} | {k} | {ts_flops(size, c['ts_width'], at=c.get('perceptual_size')):.1f} | {step[k]:.3f} | "
-                   f"{step[k] / step['pix2pix']:.2f} |")
+        for k, c in {'pix2pix (no T_s)': None, **configs}.items():
+            fl = '–' if c is None else f"{ts_flops(size, c['ts_width'], at=c.get('perceptual_size')):.1f}"
+            t = step['pix2pix' if c is None else k]
+            row = f"| {size} | {k} | {fl} | {t.median:.3f} | {ratio(t, step['pix2pix'])} |"
             print(row); lines.append(row)
         del learns
     # 2. fastai overhead
@@ -284,7 +302,7 @@ def main():
             learn = learners_for([variant], size, 1)[variant]
             step = interleaved({'fastai': partial(fastai_turn, learn), 'plain': PlainLoop(learn).turn}, warmup, n)
             t_fa, t_pl = step['fastai'], step['plain']; del learn
-            row = f"| {size} | {variant} | {t_fa:.3f} | {t_pl:.3f} | {100 * (t_fa / t_pl - 1):+.1f}% |"
+            row = f"| {size} | {variant} | {t_fa.median:.3f} | {t_pl.median:.3f} | {100 * (t_fa.median / t_pl.median - 1):+.1f}% |"
             print(row); lines.append(row)
     # 3. inference: the generator is the same network in every variant
     lines += ["", "## Generator inference (batch 1): the paper's \"no overhead\" claim", "",
@@ -293,12 +311,12 @@ def main():
     for size in [int(x) for x in a.sizes.split(',')]:
         base_t = base_m = None
         Gs = {v: load_generator(G_files[(size, v)])[0] for v in VARIANTS}
-        latency = interleaved({v: g_latency_turn(G, size) for v, G in Gs.items()}, 1 if a.smoke else 3, 5 if a.smoke else 10 if a.quick else 50)
+        latency = interleaved({v: g_latency_turn(G, size) for v, G in Gs.items()}, e['g_warmup'], e['g_n'])
         for variant in VARIANTS:
-            t = latency[variant]
+            t = latency[variant].median
             # three fresh processes, the median: the allocator makes single readings vary by a few MiB
             peak, work = map(statistics.median, zip(*[peak_rss_subprocess('infer', variant, size, 1, G_files[(size, variant)])
-                                                      for _ in range(1 if a.smoke else 3)]))
+                                                      for _ in range(e['rss_runs'])]))
             base_t, base_m = base_t or t, base_m or work
             row = f"| {size} | {variant} | {1000 * t:.1f} | {t / base_t:.2f} | {peak:.0f} | {work:.0f} | {work / base_m:.2f} |"
             print(row); lines.append(row)
@@ -317,7 +335,7 @@ def main():
               "| size | batch | loader images/s | images/s a pix2pix step consumes | loader share of a step |", "|---|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
         for bs in (1, 4):
-            ips = loader_throughput(size, bs, 5 if a.smoke else 20 if a.quick else 60)
+            ips = loader_throughput(size, bs, e['loader_batches'])
             need = bs / results[(size, bs, 'pix2pix')][0]
             row = f"| {size} | {bs} | {ips:.0f} | {need:.1f} | {100 * need / ips:.1f}% |"
             print(row); lines.append(row)

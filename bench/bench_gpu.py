@@ -11,7 +11,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_cpu as b
 from semseg_gan.core import set_seed
-from semseg_gan.data import sample_facades, semantic_dls
+from semseg_gan.data import semantic_dls
+from semseg_gan.samples import sample_facades
 from semseg_gan.gan import VARIANTS
 
 def sync(device):

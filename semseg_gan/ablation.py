@@ -11,16 +11,17 @@ import torch
 from .core import *
 from fastcore.script import call_parse
 from .cli import run_cli
-from .data import preset as preset_sizes
-from .data import facades, sample_facades, semantic_dls, FACADE_CLASSES, show_pairs
+from .data import preset as preset_sizes, DEFAULT_PRESET
+from .data import facades, semantic_dls, FACADE_CLASSES, show_pairs
+from .samples import sample_facades
 from .segmenters import load_segmenter, models_dir
 from .segmenters import evaluator, segmenter_once
 from .metrics import fcn_scores, e_features, frechet_distance, kernel_inception_distance
 from .gan import semseg_gan_learner, VARIANTS, _check_variants, check_train_options, generate, export_generator, load_generator
 
 # %% auto #0
-__all__ = ['test_set', 'evaluate_generator', 'real_upper_bound', 'run_ablation', 'semseg_gan_ablation', 'ablation_main',
-           'results_table', 'per_class_table']
+__all__ = ['test_set', 'evaluate_generator', 'real_upper_bound', 'run_grid', 'run_ablation', 'semseg_gan_ablation',
+           'ablation_main', 'results_table', 'per_class_table']
 
 # %% ../nbs/10_facades_ablation.ipynb #88e2b7a1
 def test_set(data, preset:str, split:str='test'):
@@ -53,17 +54,49 @@ def _git_commit():
 
 def _jsonable(sc): return {k: (v.tolist() if hasattr(v, 'tolist') else v) for k, v in sc.items()}
 
-def _save_train_minutes(run_dir:Path, t0:float):
-    "Record how long a run took to train, beside its generator (a finished run is later only evaluated again)."
-    atomic_write(run_dir/'train.json', lambda f: f.write(json.dumps({'train_minutes': round((time.time() - t0) / 60, 1)}).encode()))
+def _save_train_record(run_dir:Path, t0:float):
+    "Record how long a run took to train, and the code that trained it, beside its generator (a finished run is later only evaluated again)."
+    rec = {'train_minutes': round((time.time() - t0) / 60, 1), 'trained_at_commit': _git_commit()}
+    atomic_write(run_dir/'train.json', lambda f: f.write(json.dumps(rec).encode()))
 
-def _train_minutes(run_dir:Path):
-    "The training time recorded when the run was trained (None if it was not recorded)."
+def _train_record(run_dir:Path) -> dict:
+    "What was recorded when the run was trained (None for what was not: older runs have no commit)."
     f = run_dir/'train.json'
-    return json.loads(f.read_text())['train_minutes'] if f.exists() else None
+    rec = json.loads(f.read_text()) if f.exists() else {}
+    return dict(train_minutes=rec.get('train_minutes'), trained_at_commit=rec.get('trained_at_commit'))
+
+def run_grid(out:Path, # the grid's folder: results.json, and one folder per run
+             res:dict, # the results header (command, commit, settings, evaluator); its 'runs' list is filled here
+             seeds, variants, # every variant is trained with every seed
+             dls_for, # seed -> the DataLoaders of that seed's run (the same data order for every variant)
+             T_s, # the frozen network of the semantic perceptual loss (None if no variant uses it)
+             learner_kw:dict, # passed to `semseg_gan_learner` (networks, weight mode, ...)
+             epochs:tuple, # (epochs, epochs_decay) of `fit_pix2pix`
+             evaluate, # generator -> dict of scores
+             line, # scores -> the text printed after each run
+             quiet:bool=True) -> dict:
+    "The loop every ablation shares: train each (variant, seed) once, evaluate it, rewrite `results.json` after each run."
+    for seed in seeds:
+        for variant in variants:
+            run_dir = out/f'{variant}_seed{seed}'
+            gfile = run_dir/'generator.pth'
+            t0 = time.time()
+            if not gfile.exists():   # a finished run is only evaluated again
+                set_seed(seed)
+                learn = semseg_gan_learner(dls_for(seed), variant, T_s=T_s, path=run_dir, **learner_kw)
+                with quietly(learn, quiet): learn.fit_pix2pix(*epochs)
+                export_generator(learn, gfile)
+                _save_train_record(run_dir, t0)
+            sc = _jsonable(evaluate(load_generator(gfile)[0]))
+            res['runs'].append(dict(variant=variant, seed=seed, **_train_record(run_dir), **sc))
+            print(f"{variant:8s} seed {seed}: {line(sc)}  ({(time.time() - t0) / 60:.1f} min)", flush=True)
+            atomic_write(out/'results.json', lambda f: f.write(json.dumps(res, indent=1).encode()))
+    res['finished'] = datetime.datetime.now().isoformat(timespec='seconds')
+    atomic_write(out/'results.json', lambda f: f.write(json.dumps(res, indent=1).encode()))
+    return res
 
 def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or 'samples'
-                 preset:str='cpu', epochs:int=3, epochs_decay:int=3, seeds=(0, 1),
+                 preset:str=DEFAULT_PRESET, epochs:int=3, epochs_decay:int=3, seeds=(0, 1),
                  variants=tuple(VARIANTS), out='runs/ablation', bs:int=1,
                  seg_epochs:int=40, # epochs of T_s and E
                  ngf:int=64, ndf:int=64, quiet:bool=True, command:str|None=None,
@@ -90,32 +123,15 @@ def run_ablation(dataset:str='facades', # 'facades' (CMP, from the data root) or
                T_s=dict(path=str(T_path), width=ts_width, valid_miou=T_rec['valid_scores']['mean_iou']),
                E=dict(arch=E_rec['arch'], seed=E_rec['seed'], valid_miou=E_rec['valid_scores']['mean_iou']),
                upper_bound=_jsonable(real_upper_bound(E, s, y, data.n_classes)), runs=[])
-    for seed in seeds:
-        for variant in variants:
-            run_dir = out/f'{variant}_seed{seed}'
-            gfile = run_dir/'generator.pth'
-            t0 = time.time()
-            if not gfile.exists():
-                set_seed(seed)
-                dls = semantic_dls(data, preset, bs=bs, seed=seed)
-                learn = semseg_gan_learner(dls, variant, T_s=T_s, path=run_dir, ngf=ngf, ndf=ndf)
-                with quietly(learn, quiet): learn.fit_pix2pix(epochs, epochs_decay)
-                export_generator(learn, gfile)
-                _save_train_minutes(run_dir, t0)
-            G, info = load_generator(gfile)
-            sc = evaluate_generator(G, E, s, y, data.n_classes)
-            res['runs'].append(dict(variant=variant, seed=seed, train_minutes=_train_minutes(run_dir), **_jsonable(sc)))
-            print(f"{variant:8s} seed {seed}: mIoU {sc['mean_iou']:.3f}, pixel acc {sc['pixel_acc']:.3f}, "
-                  f"FID-E {sc['fid_e']:.1f}  ({(time.time() - t0) / 60:.1f} min)", flush=True)
-            atomic_write(out/'results.json', lambda f: f.write(json.dumps(res, indent=1).encode()))
-    res['finished'] = datetime.datetime.now().isoformat(timespec='seconds')
-    atomic_write(out/'results.json', lambda f: f.write(json.dumps(res, indent=1).encode()))
-    return res
+    return run_grid(out, res, seeds, variants, dls_for=lambda seed: semantic_dls(data, preset, bs=bs, seed=seed), T_s=T_s,
+                    learner_kw=dict(ngf=ngf, ndf=ndf), epochs=(epochs, epochs_decay), quiet=quiet,
+                    evaluate=lambda G: evaluate_generator(G, E, s, y, data.n_classes),
+                    line=lambda sc: f"mIoU {sc['mean_iou']:.3f}, pixel acc {sc['pixel_acc']:.3f}, FID-E {sc['fid_e']:.1f}")
 
 # %% ../nbs/10_facades_ablation.ipynb #c48c7537
 @call_parse
 def semseg_gan_ablation(dataset:str='facades', # 'facades' or 'samples'
-                        preset:str='cpu', # paper (256) | cpu (128) | tiny (64)
+                        preset:str=DEFAULT_PRESET, # paper (256) | cpu (128) | tiny (64)
                         epochs:int=3, epochs_decay:int=3, # pix2pix schedule per run
                         seeds:str='0,1', # comma-separated seeds
                         out:str='runs/ablation', # output folder (results.json, one folder per run)

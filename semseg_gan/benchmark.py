@@ -212,7 +212,8 @@ def _data_tag(data) -> str: return hashlib.sha256(data.name.encode()).hexdigest(
 def _segmenter_once(data:SemanticPairs, role:str, cfg:dict, retrain:bool, quiet:bool) -> tuple:
     "`segmenter_once` for this data set and `cfg`, kept in `models_dir()` under a name that says both."
     from semseg_gan.segmenters import segmenter_once, models_dir
-    kw = '_'.join(f'{k}{v}' for k, v in cfg['arch_kwargs'].items()) + ('_aug' if cfg.get('augment') else '')
+    kw = ('_'.join(f'{k}{v}' for k, v in cfg['arch_kwargs'].items()) + ('_aug' if cfg.get('augment') else '')
+          + (f"_cb{cfg['class_balance']}" if cfg.get('class_balance') else ''))
     path = models_dir()/f"benchmark_v{BENCH_VERSION}_{role}_{cfg['arch']}_{kw}_{cfg['preset']}_e{cfg['epochs']}_s{cfg['seed']}_{_data_tag(data)}.pth"
     return segmenter_once(data, path, retrain=retrain, quiet=quiet, **cfg)
 

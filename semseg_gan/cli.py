@@ -15,6 +15,7 @@ from fastcore.docments import docments
 import argparse, inspect
 import matplotlib.pyplot as plt
 from .data import *
+from .samples import *
 from .segmenters import train_segmenter, save_segmenter, load_segmenter
 from .gan import *
 from .distributed import init_distributed, barrier
@@ -156,7 +157,7 @@ def pick_device(device:str='auto', # auto | cpu | cuda (or cuda:N)
 @call_parse
 def semseg_gan_train(dataset:str='samples', # samples | facades | cityscapes | your dataset.json (also: --data)
                      variant:str='full', # pix2pix | semdisc | semloss | full
-                     preset:str=None, # paper (256) | cpu (128) | tiny (64) (default: the dataset's size, else tiny)
+                     preset:str=None, # paper (256) | cpu (128) | tiny (64) (default: the dataset's size, else paper)
                      size:str=None, # training size HxW, e.g. 96x64 (both multiples of 32); wins over --preset
                      fit:str=None, # crop | pad | squash: how photos meet that size (default: the dataset's)
                      device:str='auto', # auto | cpu | cuda
@@ -206,7 +207,7 @@ def semseg_gan_train(dataset:str='samples', # samples | facades | cityscapes | y
     if hw is None and preset is not None: hw = train_size(preset_sizes(preset)['size'])
     if hw is not None: data.size = hw          # what T_s and the GAN train at
     if fit is not None: data.fit = fit
-    if data.size is None: data.size = (64, 64)   # neither --size, --preset nor the dataset names one: tiny
+    if data.size is None: data.size = train_size(preset_sizes(DEFAULT_PRESET)['size'])   # nothing names a size: the paper's
     preset = size_label(data.size)             # 'tiny', 'cpu', 'paper', or 'HxW': recorded with T_s and the run
     if dev.type == 'cpu':
         from fastai.torch_core import defaults

@@ -18,11 +18,11 @@ from fastai.vision.all import (DataBlock, TransformBlock, ImageBlock, PILImage, 
 # %% auto #0
 __all__ = ['DATA_ENV', 'FACADE_CLASSES', 'FACADE_PALETTE', 'FACADES_URL', 'ID_MODES', 'PHOTO_EXTS', 'LABEL_EXT', 'LOSSLESS_EXTS',
            'UNPAIRED', 'CITYSCAPES_CLASSES', 'CITYSCAPES_PALETTE', 'CITYSCAPES_LABELID_TO_TRAINID',
-           'COCO_STUFF_CLASSES', 'PRESETS', 'FITS', 'data_root', 'download_facades', 'facades_path', 'DataCheckError',
-           'SemanticPairs', 'seeded_split', 'IdLabels', 'ColorLabels', 'facades', 'class_presence', 'cityscapes',
-           'paired_folder', 'preset', 'train_size', 'size_label', 'load_size_for', 'Pix2PixJitter', 'fit_to',
-           'LoadPair', 'ReadLabel', 'ReadPhoto', 'TensorSemantic', 'OneHotMap', 'show_pairs', 'SemanticDataLoaders',
-           'semantic_dls', 'sample_facade', 'make_sample_facades', 'sample_data_path', 'sample_facades', 'check_pairs']
+           'COCO_STUFF_CLASSES', 'PRESETS', 'DEFAULT_PRESET', 'FITS', 'data_root', 'download_facades', 'facades_path',
+           'DataCheckError', 'SemanticPairs', 'seeded_split', 'IdLabels', 'ColorLabels', 'facades', 'class_presence',
+           'cityscapes', 'paired_folder', 'preset', 'train_size', 'size_label', 'load_size_for', 'Pix2PixJitter',
+           'fit_to', 'LoadPair', 'ReadLabel', 'ReadPhoto', 'TensorSemantic', 'OneHotMap', 'show_pairs',
+           'SemanticDataLoaders', 'semantic_dls', 'check_pairs']
 
 # %% ../nbs/01_data.ipynb #cd132858
 DATA_ENV = 'SEMSEG_GAN_DATA'
@@ -535,6 +535,8 @@ PRESETS = {'paper': dict(size=256, load_size=286),   # pix2pix / the paper
            'cpu':   dict(size=128, load_size=143),   # a laptop CPU: minutes per epoch
            'tiny':  dict(size=64,  load_size=72)}    # tests and the demo: seconds per epoch
 
+DEFAULT_PRESET = 'paper'   # the one default preset of every function and command (see above)
+
 def preset(name:str) -> dict:
     "The sizes of a named preset ('paper', 'cpu' or 'tiny')."
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; choose one of {list(PRESETS)}.")
@@ -720,7 +722,7 @@ def _check_splits(data:SemanticPairs, bs:int, train:str, valid:str, test:str|Non
         f"epoch would be one batch of {n}, not {bs}. Use bs <= {n}, or more training data.")
 
 def semantic_dls(data:SemanticPairs, # the dataset
-                 preset:str='paper', # 'paper' (256), 'cpu' (128) or 'tiny' (64)
+                 preset:str=DEFAULT_PRESET, # 'paper' (256), 'cpu' (128) or 'tiny' (64)
                  bs:int=1, # batch size (pix2pix: 1)
                  train:str='train', valid:str='val', # split names used for training and validation
                  flip:bool=True, # random horizontal flips
@@ -756,104 +758,6 @@ def semantic_dls(data:SemanticPairs, # the dataset
     return SemanticDataLoaders(*dls.loaders, path=Path('.'), device=dls.device, data=data,
                                preset_name=preset if size == (p['size'],) * 2 else size_label(size), fit=fit)
 
-# %% ../nbs/01_data.ipynb #32fd5605
-_SYNTH_COLOURS = {0: (150, 190, 230), 1: (200, 170, 140), 2: (50, 60, 80), 3: (90, 55, 35), 4: (230, 225, 210),
-                  5: (225, 220, 205), 6: (80, 80, 90), 7: (160, 120, 70), 8: (240, 235, 220), 9: (215, 205, 185),
-                  10: (190, 185, 175), 11: (60, 110, 120)}
-
-def _rect(a, x0, y0, x1, y1, v):
-    a[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = v
-
-def sample_facade(rng:np.random.RandomState, # randomness (one state per dataset)
-                  size:int=256, # side of the square image
-                 ):
-    "One procedural facade: (photo uint8 (size, size, 3), label ids uint8 (size, size) in 0..11)."
-    S = size; L = np.ones((S, S), np.uint8)                     # 1 = facade wall
-    sky = rng.randint(S // 20, S // 6); L[:sky] = 0               # 0 = background (sky)
-    top = sky + rng.randint(S // 40, S // 20)
-    _rect(L, 0, sky, S, top, 4)                                   # 4 = cornice
-    for x in range(rng.randint(2, 8), S, rng.randint(S // 16, S // 8)):  # 8 = deco: ornaments under the cornice
-        _rect(L, x, top, x + S // 64 + 1, top + S // 48 + 1, 8)
-    ground = S - rng.randint(S // 5, S // 3)
-    n_floors, n_cols = rng.randint(2, 5), rng.randint(3, 6)
-    margin = rng.randint(S // 20, S // 10)
-    if rng.rand() < 0.6:                                          # 10 = pillars at both ends
-        pw = rng.randint(S // 40, S // 20) + 1
-        _rect(L, margin - pw - 1, top, margin - 1, S, 10); _rect(L, S - margin + 1, top, S - margin + pw + 1, S, 10)
-    fh, cw = (ground - top - S // 32) / n_floors, (S - 2 * margin) / n_cols
-    ww, wh = int(cw * rng.uniform(0.4, 0.65)), int(fh * rng.uniform(0.45, 0.65))
-    molding, blinds = rng.rand() < 0.5, rng.rand(n_floors, n_cols) < rng.uniform(0, 0.5)
-    for f in range(n_floors):
-        y0 = int(top + S // 32 + f * fh + (fh - wh) * 0.4)
-        balcony = rng.rand() < 0.3
-        for c in range(n_cols):
-            x0 = int(margin + c * cw + (cw - ww) / 2)
-            if molding: _rect(L, x0 - 2, y0 - 3, x0 + ww + 2, y0 + wh, 9)   # 9 = molding around the window
-            _rect(L, x0, y0, x0 + ww, y0 + wh, 2)                          # 2 = window
-            if blinds[f, c]: _rect(L, x0, y0, x0 + ww, y0 + int(wh * rng.uniform(0.3, 1)), 7)  # 7 = blind
-            _rect(L, x0 - 1, y0 + wh, x0 + ww + 1, y0 + wh + max(2, S // 80), 5)                 # 5 = sill
-        if balcony: _rect(L, margin, int(y0 + wh * 0.7), S - margin, y0 + wh + S // 40, 6)      # 6 = balcony
-    _rect(L, 0, ground, S, ground + max(2, S // 64), 4)            # a cornice over the ground floor
-    dw, dx = rng.randint(S // 14, S // 8), rng.randint(margin, S - margin - S // 8)
-    shop = rng.rand() < 0.7
-    if shop:                                                       # 11 = shop windows left and right of the door
-        _rect(L, margin, ground + S // 20, dx - S // 32, S - S // 40, 11)
-        _rect(L, dx + dw + S // 32, ground + S // 20, S - margin, S - S // 40, 11)
-    _rect(L, dx, ground + S // 16, dx + dw, S, 3)                  # 3 = door
-    # appearance: per-class colour, jittered per image, with texture and light
-    base = np.array([_SYNTH_COLOURS[k] for k in range(12)], np.float64)
-    base = np.clip(base * rng.uniform(0.75, 1.2, (12, 1)) + rng.uniform(-20, 20, (12, 3)), 0, 255)
-    img = base[L]
-    yy, xx = np.mgrid[0:S, 0:S] / S
-    img[L == 1] += (12 * (np.sin(yy * S * np.pi / 3) > 0.8))[L == 1, None] * -1   # brick courses on the wall
-    img[L == 0] += (40 * (1 - yy))[L == 0, None]                                   # sky brighter at the top
-    img[L == 2] += (50 * (xx - yy + 0.3) % 40)[L == 2, None]                      # reflections on glass
-    img[L == 7] -= (25 * (np.sin(yy * S * np.pi / 2) > 0))[L == 7, None]          # slats of blinds
-    img += rng.normal(0, 6, img.shape) + (30 * (xx - 0.5))[..., None] * rng.uniform(-1, 1)
-    return np.clip(img, 0, 255).astype(np.uint8), L
-
-def _has_samples(p:Path) -> bool: return Path(p).is_dir() and any(Path(p).glob('synth_*.png'))
-
-def make_sample_facades(dest:str|Path, # folder to write `synth_NNNN.{jpg,png}` into
-                        n:int=40, # number of pairs
-                        size:int=128, # image side
-                        seed:int=0,
-                        overwrite:bool=False, # replace a sample set already at `dest`
-                       ) -> Path:
-    "Write `n` procedural facades in CMP Facades' format (JPEG photo, palette PNG with ids 1..12), atomically."
-    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
-    if _has_samples(dest) and not overwrite: return dest
-    rng = np.random.RandomState(seed)
-    with tempfile.TemporaryDirectory(dir=dest.parent, prefix='.tmp-') as tmp:
-        for i in range(n):
-            img, lbl = sample_facade(rng, size)
-            Image.fromarray(img).save(Path(tmp)/f'synth_{i+1:04d}.jpg', quality=92)
-            p = Image.fromarray((lbl + 1).astype(np.uint8), mode='P')
-            p.putpalette([0, 0, 0] + FACADE_PALETTE.flatten().tolist())
-            p.save(Path(tmp)/f'synth_{i+1:04d}.png')
-        if dest.exists():
-            # another process may have written the same set meanwhile (notebooks run in parallel): a complete set is
-            # kept unless asked to overwrite, and an overwritten one is moved aside first, so readers never see half
-            if not overwrite and _has_samples(dest): return dest
-            os.replace(dest, Path(tmp + '-old')); os.replace(tmp, dest); shutil.rmtree(tmp + '-old')
-        else: os.replace(tmp, dest)
-        os.mkdir(tmp)   # TemporaryDirectory removes it again on exit
-    return dest
-
-# %% ../nbs/01_data.ipynb #4bf0ec15
-def sample_data_path() -> Path:
-    "`data_samples/facades_synth` of this repository (or a fresh copy generated under ~/.semseg_gan if absent)."
-    import semseg_gan
-    p = Path(semseg_gan.__file__).resolve().parent.parent/'data_samples'/'facades_synth'
-    if _has_samples(p): return p
-    return make_sample_facades(Path('~/.semseg_gan/data_samples/facades_synth').expanduser())
-
-def sample_facades(seed:int=0) -> SemanticPairs:
-    "The procedural sample facades (12 CMP classes), split 70/10/20."
-    d = facades(path=sample_data_path(), seed=seed)
-    d.name = 'synthetic facades (data_samples)'
-    return d
-
 # %% ../nbs/01_data.ipynb #5de49dcf
 def _image_problem(path) -> tuple:
     "((width, height), '') when the image file is whole, else (None, what is wrong with it); reads headers, not pixels."
@@ -882,6 +786,14 @@ _TO_DO = {'file': "replace the damaged files (download or export them again)",
                  "Python: label_format, offset), or map what is unknown to ignore (labels.unknown: \"ignore\"; Python: "
                  "bad_ids='ignore')"}
 
+def _pair_file_problems(photo, label) -> tuple:
+    "((photo size, map size), [(kind, message)]): both files whole ('file'), the map its photo's size ('size'). Shared by `check_pairs` and `check_data`."
+    (ps, pp), (ls, lp) = _image_problem(photo), _image_problem(label)
+    found = ([('file', f"photo {Path(photo).name} {pp}")] if pp else []) + ([('file', f"label map {Path(label).name} {lp}")] if lp else [])
+    if ps and ls and ps != ls:
+        found.append(('size', f"label map {Path(label).name} is {ls[0]}x{ls[1]} but its photo {Path(photo).name} is {ps[0]}x{ps[1]}"))
+    return (ps, ls), found
+
 def check_pairs(data:SemanticPairs, # the dataset
                 bad_files:str='error', # 'error': refuse bad pairs; 'drop': leave them out of `data` (said)
                 n_show:int=5, # bad pairs listed in the message
@@ -894,15 +806,8 @@ def check_pairs(data:SemanticPairs, # the dataset
     t0, n = time.perf_counter(), len(data)
     bad, kinds, ignored = {}, set(), []   # pair index -> problems; problem kinds; (label name, pixels) mapped to ignore
     for i, (photo, label) in enumerate(data.items):
-        found = []
-        ps, pp = _image_problem(photo)
-        ls, lp = _image_problem(label)
-        if pp: found.append(f"photo {Path(photo).name} {pp}")
-        if lp: found.append(f"label map {Path(label).name} {lp}")
-        if pp or lp: kinds.add('file')
-        if ps and ls and ps != ls:
-            found.append(f"label map {Path(label).name} is {ls[0]}x{ls[1]} but its photo {Path(photo).name} is {ps[0]}x{ps[1]}")
-            kinds.add('size')
+        (ps, ls), problems = _pair_file_problems(photo, label)
+        found = [m for _, m in problems]; kinds.update(k for k, _ in problems)
         if ls:
             try:
                 if hasattr(reader, 'inspect'): n_bad, about = reader.inspect(label)

@@ -12,11 +12,12 @@ import torch
 from PIL import Image
 from .core import *
 from .data import *
+from .samples import *
 from .gan import load_generator, generate
 from .data import _pairs_by_stem, _files_in, _match, _count, _some, _hw, _none_found
 import collections
 from fastcore.basics import patch
-from .data import _image_problem
+from .data import _image_problem, _pair_file_problems
 
 # %% auto #0
 __all__ = ['LABEL_KEYS', 'SPEC_KEYS', 'SPLIT_NAMES', 'BUILTIN_DATASETS', 'TOY_CLASSES', 'TOY_PALETTE', 'DatasetSpec',
@@ -400,13 +401,9 @@ def check_data(data, # a DatasetSpec, a dataset.json path, a built-in name, or S
     files, px, images = [], np.zeros(K, np.int64), {s: np.zeros(K, int) for s in pairs.splits}
     sizes, kept = collections.Counter(), []   # photo sizes; the share of each photo that training sees
     for i, (photo, label) in enumerate(pairs.items):
-        ps, pp = _image_problem(photo)
-        ls, lp = _image_problem(label)
-        f = dict(photo=Path(photo).name, map=Path(label).name, split=split_of.get(i), photo_size=ps, problems=[],
+        (ps, ls), found = _pair_file_problems(photo, label)   # the same file and size checks as `check_pairs`
+        f = dict(photo=Path(photo).name, map=Path(label).name, split=split_of.get(i), photo_size=ps, problems=[m for _, m in found],
                  unknown_pixels=0, unknown_colours={})
-        if pp: f['problems'].append(f"photo {pp}")
-        if lp: f['problems'].append(f"map {lp}")
-        if ps and ls and ps != ls: f['problems'].append(f"map is {ls[0]}x{ls[1]} but its photo is {ps[0]}x{ps[1]}")
         if ps: sizes[ps] += 1; kept.append(_kept(ps, hw, fit))
         if ls:
             try:

@@ -19,14 +19,15 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle
 from fastai.optimizer import Adam
 from .data import data_root
-from .segmenters import build_segmenter, save_segmenter, load_segmenter
+from .segmenters import build_segmenter, trained_once
 
 # %% auto #0
 __all__ = ['KEYPOINTS', 'SKELETON', 'KEYPOINT_PALETTE', 'POSE_PRESETS', 'HEAT_SCALE', 'read_pose_csv', 'visible',
            'keypoint_heatmaps', 'draw_skeleton', 'market_identity', 'fashion_identity', 'identity_pairs', 'read_pairs',
            'PosePairs', 'market', 'deepfashion', 'PoseSet', 'PoseDataLoaders', 'pose_dls', 'HeatmapTargets',
-           'keypoints_from_heatmaps', 'pckh_counts', 'pckh', 'ImageToHeatmaps', 'train_pose_net', 'pose_net_pckh',
-           'ssim', 'body_mask', 'mask_ssim', 'evaluate_pose_generator', 'run_pose_ablation']
+           'keypoints_from_heatmaps', 'pckh_counts', 'pckh', 'per_joint', 'ImageToHeatmaps', 'train_pose_net',
+           'pose_net_counts', 'pose_net_pckh', 'ssim', 'body_mask', 'mask_ssim', 'evaluate_pose_generator',
+           'run_pose_ablation']
 
 # %% ../nbs/09_pose.ipynb #c3c3438d
 KEYPOINTS = ['nose', 'neck', 'R shoulder', 'R elbow', 'R wrist', 'L shoulder', 'L elbow', 'L wrist', 'R hip', 'R knee',
@@ -190,7 +191,7 @@ class HeatmapTargets(Metric):
     def reset(self): self.hit, self.n = 0, 0
     def accumulate(self, learn):
         pred, true = keypoints_from_heatmaps(learn.pred / HEAT_SCALE), keypoints_from_heatmaps(learn.yb[0] / HEAT_SCALE, 0.5)
-        h, n = pckh_counts(pred, true); self.hit += h; self.n += n
+        h, n = pckh_counts(pred, true); self.hit += int(h.sum()); self.n += int(n.sum())
     @property
     def value(self): return self.hit / max(self.n, 1)
 
@@ -201,20 +202,24 @@ def keypoints_from_heatmaps(hm:torch.Tensor, threshold:float=0.3) -> torch.Tenso
     kp = torch.stack([idx // W, idx % W], -1)
     return torch.where((m >= threshold)[..., None], kp, torch.full_like(kp, -1))
 
-def pckh_counts(pred:torch.Tensor, true:torch.Tensor, alpha:float=0.5):
-    "(hits, visible ground-truth keypoints) for PCKh@alpha, head size = nose-neck distance of the truth."
-    hits = n = 0
+def pckh_counts(pred:torch.Tensor, true:torch.Tensor, alpha:float=0.5) -> tuple: # (hits, visible), each (18,) int, per joint
+    "Per joint: keypoints found within PCKh@alpha, and ground-truth-visible keypoints; head size = nose-neck distance of the truth."
+    hits, n = np.zeros(true.shape[1], np.int64), np.zeros(true.shape[1], np.int64)
     for p, t in zip(pred.float(), true.float()):
         if (t[0] < 0).any() or (t[1] < 0).any(): continue
         head = (t[0] - t[1]).norm().clamp(min=1.)
         vis = (t >= 0).all(1)
         ok = vis & (p >= 0).all(1) & ((p - t).norm(dim=1) <= alpha * head)
-        hits += int(ok.sum()); n += int(vis.sum())
+        hits += ok.cpu().numpy(); n += vis.cpu().numpy()
     return hits, n
 
 def pckh(pred, true, alpha:float=0.5) -> float:
-    "PCKh@alpha of predicted keypoints against ground truth (both (B, 18, 2), -1 = missing)."
-    h, n = pckh_counts(pred, true, alpha); return h / max(n, 1)
+    "PCKh@alpha of predicted keypoints against ground truth (both (B, 18, 2), -1 = missing), over all joints."
+    h, n = pckh_counts(pred, true, alpha); return h.sum() / max(n.sum(), 1)
+
+def per_joint(h:np.ndarray, n:np.ndarray) -> list:
+    "PCKh of each joint from `pckh_counts` (None for a joint never visible)."
+    return [None if k == 0 else float(a / k) for a, k in zip(h, n)]
 
 class ImageToHeatmaps(Callback):
     "Pose-net batches from pose-transfer batches: input the target image, target its heatmaps (×HEAT_SCALE)."
@@ -233,14 +238,18 @@ def train_pose_net(dls:PoseDataLoaders, arch:str='unet', epochs:int=30, lr:float
     return model, pose_net_pckh(model, dls.valid)
 
 @torch.no_grad()
-def pose_net_pckh(net, dl, images='target') -> float:
-    "PCKh of a pose network on a loader's target images (or on generated ones: pass a list of image batches)."
+def pose_net_counts(net, dl, images='target') -> tuple: # (hits, visible) per joint, as `pckh_counts`
+    "PCKh counts of a pose network on a loader's target images (or on generated ones: pass a list of image batches)."
     net.eval(); hits = n = 0
     for i, (x, y) in enumerate(dl):
         img = y if images == 'target' else images[i]
         h, k = pckh_counts(keypoints_from_heatmaps(net(img) / HEAT_SCALE), keypoints_from_heatmaps(x[:, :18], 0.5))
-        hits += h; n += k
-    return hits / max(n, 1)
+        hits, n = hits + h, n + k
+    return hits, n
+
+def pose_net_pckh(net, dl, images='target') -> float:
+    "PCKh (all joints) of a pose network on a loader's target images, or on generated ones (a list of image batches)."
+    h, n = pose_net_counts(net, dl, images); return float(h.sum() / max(n.sum(), 1))
 
 # %% ../nbs/09_pose.ipynb #572c8cbb
 def ssim(a:torch.Tensor, b:torch.Tensor, # images (B, C, H, W) in [-1, 1], H and W at least `window`
@@ -275,7 +284,7 @@ def mask_ssim(a, b, # images (B, C, H, W) in [-1, 1]
 # %% ../nbs/09_pose.ipynb #373a6180
 @torch.no_grad()
 def evaluate_pose_generator(G, E, dl) -> dict:
-    "Mean SSIM, mask-SSIM (mask from the target keypoints) and PCKh (E on the generated images) over a loader."
+    "Mean SSIM, mask-SSIM (mask from the target keypoints) and PCKh (E on the generated images; also per joint) over a loader."
     G.eval(); ss, ms, gen = [], [], []
     for x, y in dl:
         x, y = x.as_subclass(torch.Tensor), y.as_subclass(torch.Tensor)
@@ -283,51 +292,41 @@ def evaluate_pose_generator(G, E, dl) -> dict:
         kp = keypoints_from_heatmaps(x[:, :18], 0.5).cpu().numpy()
         masks = torch.stack([body_mask(k, y.shape[-2:]) for k in kp])
         ss.append(ssim(y_hat, y)); ms.append(mask_ssim(y_hat, y, masks)); gen.append(y_hat)
-    return {'ssim': torch.cat(ss).mean().item(), 'mask_ssim': torch.cat(ms).mean().item(), 'pckh': pose_net_pckh(E, dl, gen)}
+    h, n = pose_net_counts(E, dl, gen)
+    return {'ssim': torch.cat(ss).mean().item(), 'mask_ssim': torch.cat(ms).mean().item(), 'pckh': float(h.sum() / max(n.sum(), 1)),
+            'pckh_per_joint': per_joint(h, n)}
 
 def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, seeds=(0, 1), variants=None,
                       out='runs/pose_ablation', ngf:int=64, ndf:int=64, pose_epochs:int=30, bs:int=1, quiet:bool=True,
-                      command:str|None=None) -> dict:
+                      command:str|None=None,
+                      E_net:tuple=('unet', dict(width=32, depth=4)), # the evaluator: (arch, arch_kwargs), seed 1; stronger than T_s
+                     ) -> dict:
     "Train and evaluate the four variants on Market-1501 pose transfer; write and return results.json."
-    import datetime, sys, time
-    from semseg_gan.gan import semseg_gan_learner, VARIANTS, _check_variants, export_generator, load_generator
-    from semseg_gan.ablation import _git_commit, _save_train_minutes, _train_minutes
+    import datetime, sys
+    from semseg_gan.gan import VARIANTS, _check_variants
+    from semseg_gan.ablation import _git_commit, run_grid   # the loop shared with the facade ablation
     variants = variants or tuple(VARIANTS); _check_variants(variants)   # before anything is written or trained
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     train, test = market('train'), market('test')
     dls = pose_dls(train, test, preset, bs=8, seed=0)
-    def pose_net(arch, seed, **kw):   # trained once per setting, then loaded from out/pose_net_<arch>_seed<seed>_...pth
-        f = out/f'pose_net_{arch}_seed{seed}_{preset}_{pose_epochs}ep.pth'
-        if f.exists(): net, rec = load_segmenter(f); return net, rec['test_pckh']
-        net, p = train_pose_net(dls, arch, pose_epochs, seed=seed, **kw)
-        save_segmenter(net, dict(arch=arch, arch_kwargs=kw, n_classes=18, seed=seed, epochs=pose_epochs, preset=preset,
-                                 dataset='Market-1501', test_pckh=p), f)
-        return net, p
+    def pose_net(arch, seed, **kw):   # trained once per setting (`trained_once`), kept in out/pose_net_<arch>_seed<seed>_...pth
+        settings = dict(arch=arch, arch_kwargs=kw, seed=seed, epochs=pose_epochs, preset=preset, dataset='Market-1501')
+        def train():
+            net, p = train_pose_net(dls, arch, pose_epochs, seed=seed, **kw)
+            return net, dict(settings, n_classes=18, test_pckh=p)
+        net, rec = trained_once(out/f'pose_net_{arch}_seed{seed}_{preset}_{pose_epochs}ep.pth', settings, train)
+        return net, rec['test_pckh']
     T_s, T_pckh = pose_net('unet', 0, width=16, depth=3)
-    E, E_pckh = pose_net('fcn', 1, width=32)
+    E, E_pckh = pose_net(E_net[0], 1, **E_net[1])
+    test_dl = pose_dls(train, test, preset, bs=8).valid
+    E_joints = per_joint(*pose_net_counts(E, test_dl))   # E on the real test photos: the ceiling of each joint
     res = dict(command=command or ' '.join(sys.argv), git_commit=_git_commit(), dataset='Market-1501 (data-root subset)',
                preset=preset, size=list(POSE_PRESETS[preset]), epochs=epochs, epochs_decay=epochs_decay, seeds=list(seeds),
                ngf=ngf, ndf=ndf, n_train_pairs=len(train), n_test_pairs=len(test),
-               T_s=dict(arch='unet', seed=0, test_pckh=T_pckh), E=dict(arch='fcn', seed=1, test_pckh=E_pckh),
-               upper_bound=dict(ssim=1.0, mask_ssim=1.0, pckh=E_pckh), runs=[],
+               T_s=dict(arch='unet', seed=0, test_pckh=T_pckh), E=dict(arch=E_net[0], arch_kwargs=E_net[1], seed=1, test_pckh=E_pckh),
+               upper_bound=dict(ssim=1.0, mask_ssim=1.0, pckh=E_pckh, pckh_per_joint=E_joints), joints=KEYPOINTS, runs=[],
                started=datetime.datetime.now().isoformat(timespec='seconds'))
-    test_dl = pose_dls(train, test, preset, bs=8).valid
-    for seed in seeds:
-        for variant in variants:
-            t0 = time.time(); run_dir = out/f'{variant}_seed{seed}'
-            if not (run_dir/'generator.pth').exists():   # finished runs are not retrained
-                set_seed(seed)
-                d = pose_dls(train, test, preset, bs=bs, seed=seed)
-                learn = semseg_gan_learner(d, variant, T_s=T_s, path=run_dir, ngf=ngf, ndf=ndf, weight_mode='area',
-                                           perceptual_output='logits')   # L_s compares T_s's heatmaps
-                with quietly(learn): learn.fit_pix2pix(epochs, epochs_decay)
-                export_generator(learn, run_dir/'generator.pth')
-                _save_train_minutes(run_dir, t0)
-            sc = evaluate_pose_generator(load_generator(run_dir/'generator.pth')[0], E, test_dl)
-            res['runs'].append(dict(variant=variant, seed=seed, train_minutes=_train_minutes(run_dir), **sc))
-            print(f"{variant:8s} seed {seed}: SSIM {sc['ssim']:.3f}, mask-SSIM {sc['mask_ssim']:.3f}, PCKh {sc['pckh']:.3f} "
-                  f"({(time.time() - t0) / 60:.1f} min)", flush=True)
-            atomic_write(out/'results.json', lambda f: f.write(json.dumps(res, indent=1).encode()))
-    res['finished'] = datetime.datetime.now().isoformat(timespec='seconds')
-    atomic_write(out/'results.json', lambda f: f.write(json.dumps(res, indent=1).encode()))
-    return res
+    return run_grid(out, res, seeds, variants, dls_for=lambda seed: pose_dls(train, test, preset, bs=bs, seed=seed), T_s=T_s,
+                    learner_kw=dict(ngf=ngf, ndf=ndf, weight_mode='area', perceptual_output='logits'),   # L_s compares T_s's heatmaps
+                    epochs=(epochs, epochs_decay), quiet=quiet, evaluate=lambda G: evaluate_pose_generator(G, E, test_dl),
+                    line=lambda sc: f"SSIM {sc['ssim']:.3f}, mask-SSIM {sc['mask_ssim']:.3f}, PCKh {sc['pckh']:.3f}")

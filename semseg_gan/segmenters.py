@@ -17,13 +17,13 @@ from fastcore.foundation import L
 from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle
 from fastai.optimizer import Adam
-from .data import SemanticPairs, semantic_dls, size_label
+from .data import SemanticPairs, semantic_dls, size_label, DEFAULT_PRESET
 from .metrics import MeanIoU, confusion_matrix, segmentation_scores
 
 # %% auto #0
 __all__ = ['SEGMENTERS', 'SegUNet', 'DilatedFCN', 'TorchvisionSegmenter', 'build_segmenter', 'PhotoToLabels',
            'class_balance_weights', 'SegmenterCheckpoint', 'train_segmenter', 'models_dir', 'save_segmenter',
-           'load_segmenter', 'constant_prediction_scores', 'SegAugment', 'segmenter_once', 'evaluator']
+           'load_segmenter', 'constant_prediction_scores', 'SegAugment', 'trained_once', 'segmenter_once', 'evaluator']
 
 # %% ../nbs/04_segmenters.ipynb #bd04fceb
 def _block(cin, cout):
@@ -125,7 +125,7 @@ class SegmenterCheckpoint(Callback):
 
 def train_segmenter(data:SemanticPairs, # training pairs (the real images of its train split are used)
                     arch:str='unet', # 'unet' (T_s), 'fcn' (evaluator) or 'lraspp'
-                    preset:str='cpu', # image size preset, as for the GAN
+                    preset:str=DEFAULT_PRESET, # image size preset, as for the GAN ('paper' unless asked)
                     epochs:int=40, bs:int=8, lr:float=2e-3,
                     seed:int=0, # seeds the weights and the data order
                     valid:str='val', # split to report mIoU on
@@ -229,34 +229,44 @@ class SegAugment(Callback):
         self.learn.xb, self.learn.yb = (x.clamp(0, 1) * 2 - 1,), (t,)
 
 # %% ../nbs/04_segmenters.ipynb #244ef48c
+def trained_once(path, # where the trained network is kept (a `save_segmenter` file)
+                 settings:dict, # what the kept network's record must say to be reused (e.g. arch, epochs, seed, dataset)
+                 train, # () -> (network, record): trains one; its record must hold `settings`
+                 defaults:dict|None=None, # values of settings that records written before the setting existed leave out
+                 retrain:bool=False) -> tuple: # (network, record)
+    "The one train-once-then-load rule: reuse the network at `path` if its record matches `settings`, else train one and keep it there."
+    path, defaults = Path(path), defaults or {}
+    if path.exists() and not retrain:
+        net, rec = load_segmenter(path)
+        if all(rec.get(k, defaults.get(k)) == v for k, v in settings.items()): return net, rec
+    net, rec = train()
+    save_segmenter(net, rec, path)
+    return net, rec
+
 def segmenter_once(data, # the dataset (its train split's real images)
                    path, # where the trained segmenter is kept
-                   arch:str='unet', preset:str='cpu', epochs:int=40, seed:int=0,
+                   arch:str='unet', preset:str=DEFAULT_PRESET, epochs:int=40, seed:int=0,
                    augment:bool=False, arch_kwargs:dict|None=None,
                    class_balance:float=0., # see `train_segmenter`
                    retrain:bool=False, # train again even when `path` holds one with these settings
                    quiet:bool=False,
                   ) -> tuple: # (segmenter in eval mode, its training record)
-    """A segmenter trained once with `train_segmenter` and kept at `path`; later calls with the same data and settings load it.
+    """A segmenter trained once with `train_segmenter` and kept at `path` (`trained_once`); later calls with the same data and settings load it.
     While it trains, a checkpoint beside `path` (named after the settings) is written every epoch: a stopped training resumes there."""
     path, arch_kwargs = Path(path), dict(arch_kwargs or {})
     settings = dict(arch=arch, preset=preset, epochs=epochs, seed=seed)
-    if path.exists() and not retrain:
-        net, rec = load_segmenter(path)
-        if ({k: rec.get(k) for k in settings} == settings and rec.get('augment', False) == augment
-                and rec.get('class_balance', 0.) == class_balance
-                and rec.get('arch_kwargs', {}) == arch_kwargs and rec['dataset'] == data.name): return net, rec
     tag = hashlib.sha256(repr((data.name, settings, augment, class_balance, sorted(arch_kwargs.items()))).encode()).hexdigest()[:8]
     partial = path.with_name(f'{path.stem}.{tag}.partial.pth')
     if retrain: partial.unlink(missing_ok=True)   # train again from the start
-    net, rec = train_segmenter(data, bs=8, quiet=quiet, augment=augment, class_balance=class_balance, checkpoint=partial,
-                               **settings, **arch_kwargs)
-    save_segmenter(net, rec, path)
+    train = lambda: train_segmenter(data, bs=8, quiet=quiet, augment=augment, class_balance=class_balance, checkpoint=partial,
+                                    **settings, **arch_kwargs)
+    net, rec = trained_once(path, dict(settings, augment=augment, class_balance=class_balance, arch_kwargs=arch_kwargs, dataset=data.name),
+                            train, defaults=dict(augment=False, class_balance=0., arch_kwargs={}), retrain=retrain)
     partial.unlink(missing_ok=True)
     return net, rec
 
 def evaluator(data, # the dataset (its train split's real images)
-              preset:str='cpu', arch:str='fcn', epochs:int=40, seed:int=1,
+              preset:str=DEFAULT_PRESET, arch:str='fcn', epochs:int=40, seed:int=1,
               path=None, # where to keep it (default: models_dir()/<dataset>_E_<arch>_<preset>[_aug].pth)
               quiet:bool=False,
               augment:bool=False, # train with `SegAugment`

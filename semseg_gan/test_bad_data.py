@@ -22,6 +22,7 @@ except ImportError as e: raise ImportError(
     "semseg_gan.test_bad_data is a pytest suite: pip install pytest, then run pytest --pyargs semseg_gan.test_bad_data") from e
 from .core import make_palette
 from .data import *
+from .samples import *
 
 # %% ../nbs/97_bad_data.ipynb #fc1562cd
 def _facades(d:Path, n:int=20, size:int=64, **kw) -> SemanticPairs:

@@ -25,6 +25,7 @@ import pytest
 import torch
 from .core import *
 from .data import *
+from .samples import *
 from .gan import *
 from .segmenters import save_segmenter, load_segmenter, build_segmenter
 from .cli import run_cli, semseg_gan_train, semseg_gan_generate, semseg_gan_demo
@@ -228,7 +229,7 @@ def test_train_refuses_a_T_s_of_another_run(tmp_path, capsys):
     save_segmenter(build_segmenter('unet', 12, width=8, depth=2),
                    dict(arch='unet', arch_kwargs=dict(width=8, depth=2), n_classes=12, dataset=sample_facades().name,
                         preset='tiny', epochs=3, seed=0), tmp_path/'T_s.pth')
-    code, err = _cli(capsys, semseg_gan_train, '--out', tmp_path, '--T_s_epochs', '40', '--quiet')
+    code, err = _cli(capsys, semseg_gan_train, '--out', tmp_path, '--preset', 'tiny', '--T_s_epochs', '40', '--quiet')
     assert code == 2 and 'was not trained for this run' in err and 'epochs: 3 (now 40)' in err
 
 def test_debug_shows_the_traceback(tmp_path):
@@ -375,7 +376,8 @@ _TRAIN_SCRIPT = textwrap.dedent('''
     from pathlib import Path
     from fastai.callback.core import Callback
     from semseg_gan.core import set_seed
-    from semseg_gan.data import sample_facades, semantic_dls
+    from semseg_gan.data import semantic_dls
+    from semseg_gan.samples import sample_facades
     from semseg_gan.gan import semseg_gan_learner
     out, kill, resume = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == 'resume'
     class Kill(Callback):

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from .core import *
 from .data import *
+from .samples import *
 from .models import *
 from .semantic_discriminator import *
 
@@ -195,7 +196,7 @@ def test_pose_heatmaps_pairs_ssim():
         else: raise AssertionError('a malformed row was accepted')
 
 # %% ../nbs/99_tests.ipynb #041ea06f
-LAYERS = [['core'], ['data', 'models', 'metrics', 'distributed'], ['semantic_discriminator', 'segmenters', 'semantic_loss'],
+LAYERS = [['core'], ['data', 'models', 'metrics', 'distributed'], ['samples', 'semantic_discriminator', 'segmenters', 'semantic_loss'],
           ['gan'], ['own_data', 'widgets'], ['cli'], ['ablation'], ['benchmark', 'pose'], ['tests', 'test_bad_data', 'test_safety']]
 
 def test_layers():
