@@ -154,7 +154,7 @@ def main():
     ap.add_argument('--notebooks', nargs='+', default=['03_semantic_discriminator', '07_widgets'])
     args = ap.parse_args()
     t0, s = time.time(), settings()
-    tutorials = sorted(p for p in (ROOT/s['nbs_path']).glob('[0-9][0-9]_*.ipynb') if int(p.name[:2]) < 90)
+    tutorials = sorted(p for p in (ROOT/s['nbs_path']).glob('[0-9][0-9]*_*.ipynb') if int(p.name[:2]) < 90)
     for p in tutorials: colab_cells(p, s)
     log(f'{len(tutorials)} tutorial notebooks open with the Colab link and set-up cell')
 

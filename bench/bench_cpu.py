@@ -250,13 +250,13 @@ def main():
     print(lines[0])
     # 0. the discriminator alone
     lines += ["## The discriminator alone: one forward + loss + backward (batch 1)", "",
-              "| size | PatchGAN (ms) | semantic D (ms) | ratio |", "|---|---|---|---|"]
+              "| size | PatchGAN (ms) | semantic D (ms) | ratio (range over turns) |", "|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
         reps = e['d_reps']
         # interleave the two, so that a change in machine load hits both alike
         tp, ts = zip(*[(d_step_time(False, size, reps // 5), d_step_time(True, size, reps // 5)) for _ in range(5)])
-        tp, ts = statistics.median(tp), statistics.median(ts)
-        row = f"| {size} | {1000 * tp:.1f} | {1000 * ts:.1f} | {ts / tp:.3f} |"
+        tp, ts = Timed(statistics.median(tp), list(tp)), Timed(statistics.median(ts), list(ts))
+        row = f"| {size} | {1000 * tp.median:.1f} | {1000 * ts.median:.1f} | {ratio(ts, tp)} |"
         print(row); lines.append(row)
     lines.append("")
     # 1. training step per variant
@@ -306,10 +306,10 @@ def main():
             print(row); lines.append(row)
     # 3. inference: the generator is the same network in every variant
     lines += ["", "## Generator inference (batch 1): the paper's \"no overhead\" claim", "",
-              "| size | variant | G latency (ms, median) | ratio to pix2pix | peak RSS of a G-only process (MiB) | of which the forward pass (MiB) | ratio |",
+              "| size | variant | G latency (ms, median) | ratio to pix2pix (range over turns) | peak RSS of a G-only process (MiB) | of which the forward pass (MiB) | ratio |",
               "|---|---|---|---|---|---|---|"]
     for size in [int(x) for x in a.sizes.split(',')]:
-        base_t = base_m = None
+        base_m = None
         Gs = {v: load_generator(G_files[(size, v)])[0] for v in VARIANTS}
         latency = interleaved({v: g_latency_turn(G, size) for v, G in Gs.items()}, e['g_warmup'], e['g_n'])
         for variant in VARIANTS:
@@ -317,8 +317,8 @@ def main():
             # three fresh processes, the median: the allocator makes single readings vary by a few MiB
             peak, work = map(statistics.median, zip(*[peak_rss_subprocess('infer', variant, size, 1, G_files[(size, variant)])
                                                       for _ in range(e['rss_runs'])]))
-            base_t, base_m = base_t or t, base_m or work
-            row = f"| {size} | {variant} | {1000 * t:.1f} | {t / base_t:.2f} | {peak:.0f} | {work:.0f} | {work / base_m:.2f} |"
+            base_m = base_m or work
+            row = f"| {size} | {variant} | {1000 * t:.1f} | {ratio(latency[variant], latency['pix2pix'])} | {peak:.0f} | {work:.0f} | {work / base_m:.2f} |"
             print(row); lines.append(row)
     # 4. training memory
     lines += ["", "## Peak memory of training (batch 1, fresh process per variant)", "",

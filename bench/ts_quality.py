@@ -1,5 +1,5 @@
 """How good is a cheaper T_s? Train a SegUNet of the given width and depth on CMP Facades as the ablation trains its
-T_s (cpu preset, 40 epochs, batch 8, seed 0), optionally with `SegAugment`, and print its validation mIoU, pixel
+T_s in its CPU run (cpu preset, 40 epochs, batch 8, seed 0), optionally with `SegAugment`, and print its validation mIoU, pixel
 accuracy, training time, and what one semantic-perceptual-loss call costs with it (GFLOP at 128 and 256 px: a forward
 pass on y, one on ŷ, the backward pass to ŷ).
 

@@ -153,7 +153,7 @@ class Site:
             def nb_link(m):
                 page = self.pages.get(m[1])
                 return f'[`{m[1]}`]({self.doc(page)}.ipynb)' if page else m[0]
-            text = re.sub(r'(?<![\[\w])`(\d\d_\w+)`(?!\]\()', nb_link, text)
+            text = re.sub(r'(?<![\[\w])`(\d\d[a-z]?_\w+)`(?!\]\()', nb_link, text)
             text = re.sub(r'(?<![\[\w])`docs/([\w-]+\.md)`(?!\]\()',
                           lambda m: f'[`docs/{m[1]}`](/{m[1]})' if m[1] in PAGES and m[1] != 'README.md' else m[0], text)
         return text

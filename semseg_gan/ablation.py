@@ -44,9 +44,12 @@ def real_upper_bound(E, s, y, n_classes) -> dict:
 
 # %% ../nbs/10_facades_ablation.ipynb #b6c74b60
 def _git_commit():
+    "The commit of the library that runs (+ a note if it has uncommitted changes); None if it is not a tracked checkout (an installed or copied package)."
     try:
         import semseg_gan
         root = Path(semseg_gan.__file__).resolve().parent.parent
+        tracked = subprocess.run(['git', 'ls-files', '--error-unmatch', 'semseg_gan/__init__.py'], cwd=root, capture_output=True)
+        if tracked.returncode: return None   # e.g. a frozen copy of the library inside an ignored folder of some checkout
         c = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True).stdout.strip()
         dirty = subprocess.run(['git', 'status', '--porcelain', '--', 'semseg_gan'], cwd=root, capture_output=True, text=True).stdout.strip()
         return c + ('+uncommitted library changes' if dirty else '') if c else None
@@ -87,7 +90,13 @@ def run_grid(out:Path, # the grid's folder: results.json, and one folder per run
                 with quietly(learn, quiet): learn.fit_pix2pix(*epochs)
                 export_generator(learn, gfile)
                 _save_train_record(run_dir, t0)
-            sc = _jsonable(evaluate(load_generator(gfile)[0]))
+            G, info = load_generator(gfile)
+            size = res['size'] if isinstance(res['size'], list) else [res['size']] * 2
+            want = dict(variant=variant, shape=size, epochs=res['epochs'] + res['epochs_decay'])
+            wrong = {k: info[k] for k in want if info.get(k) is not None and info[k] != want[k]}   # older files record fewer keys
+            if wrong: raise ValueError(f"{gfile} was trained with {wrong}, not this grid's {({k: want[k] for k in wrong})}: "
+                                       f"use another output folder, or move {run_dir} away.")
+            sc = _jsonable(evaluate(G))
             res['runs'].append(dict(variant=variant, seed=seed, **_train_record(run_dir), **sc))
             print(f"{variant:8s} seed {seed}: {line(sc)}  ({(time.time() - t0) / 60:.1f} min)", flush=True)
             atomic_write(out/'results.json', lambda f: f.write(json.dumps(res, indent=1).encode()))

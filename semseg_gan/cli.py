@@ -289,7 +289,7 @@ def generate_main(): run_cli(semseg_gan_generate)
 @call_parse
 def semseg_gan_check_data(dataset:str, # your dataset.json (or its folder), or a built-in name: samples | facades | cityscapes
                           out:str=None, # folder for check_report.json and check_maps.png (default: write nothing)
-                          size:str=None, # judge against this training size HxW (default: the dataset's, else 64x64)
+                          size:str=None, # judge against this training size HxW (default: the dataset's, else the paper's 256x256)
                           fit:str=None, # crop | pad | squash (default: the dataset's)
                           n_show:int=4, # pairs drawn in the figure
                           data_root:str=None, # where the built-in datasets are (default: $SEMSEG_GAN_DATA)

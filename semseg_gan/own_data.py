@@ -388,14 +388,14 @@ def read_map(reader, # the dataset's ColorLabels or IdLabels
     return dict(ids=reader.lut[a], unknown_pixels=n, unknown_colours={}, problem=about if n and reader.bad_ids == 'error' else '')
 
 def check_data(data, # a DatasetSpec, a dataset.json path, a built-in name, or SemanticPairs
-               size=None, # the training size to judge the photos against: `s`, (height, width) or 'HxW' (default: the data's, else 64)
+               size=None, # the training size to judge the photos against: `s`, (height, width) or 'HxW' (default: the data's, else the paper's 256)
                fit:str|None=None, # how photos meet that size (default: the data's)
                data_root:str|None=None, seed:int|None=None,
               ) -> dict:
     "Read every pair once and report, per file and per class, what training would see; raises nothing for bad files (see `ok`)."
     pairs = data if isinstance(data, SemanticPairs) else dataset_spec(data, data_root).pairs(seed)
     reader, K = pairs.read_label, pairs.n_classes
-    hw = train_size(size if size is not None else pairs.size or 64)
+    hw = train_size(size if size is not None else pairs.size or preset(DEFAULT_PRESET)['size'])   # as training would
     fit = fit or pairs.fit
     split_of = {i: s for s, idx in pairs.splits.items() for i in idx}
     files, px, images = [], np.zeros(K, np.int64), {s: np.zeros(K, int) for s in pairs.splits}

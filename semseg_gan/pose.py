@@ -25,9 +25,9 @@ from .segmenters import build_segmenter, trained_once
 __all__ = ['KEYPOINTS', 'SKELETON', 'KEYPOINT_PALETTE', 'POSE_PRESETS', 'HEAT_SCALE', 'read_pose_csv', 'visible',
            'keypoint_heatmaps', 'draw_skeleton', 'market_identity', 'fashion_identity', 'identity_pairs', 'read_pairs',
            'PosePairs', 'market', 'deepfashion', 'PoseSet', 'PoseDataLoaders', 'pose_dls', 'HeatmapTargets',
-           'keypoints_from_heatmaps', 'pckh_counts', 'pckh', 'per_joint', 'ImageToHeatmaps', 'train_pose_net',
-           'pose_net_counts', 'pose_net_pckh', 'ssim', 'body_mask', 'mask_ssim', 'evaluate_pose_generator',
-           'run_pose_ablation']
+           'keypoints_from_heatmaps', 'pckh_counts', 'pckh_total', 'pckh', 'per_joint', 'ImageToHeatmaps',
+           'train_pose_net', 'pose_net_counts', 'pose_net_pckh', 'ssim', 'body_mask', 'mask_ssim',
+           'evaluate_pose_generator', 'run_pose_ablation']
 
 # %% ../nbs/09_pose.ipynb #c3c3438d
 KEYPOINTS = ['nose', 'neck', 'R shoulder', 'R elbow', 'R wrist', 'L shoulder', 'L elbow', 'L wrist', 'R hip', 'R knee',
@@ -213,9 +213,13 @@ def pckh_counts(pred:torch.Tensor, true:torch.Tensor, alpha:float=0.5) -> tuple:
         hits += ok.cpu().numpy(); n += vis.cpu().numpy()
     return hits, n
 
+def pckh_total(h:np.ndarray, n:np.ndarray) -> float:
+    "PCKh over all joints from `pckh_counts`' per-joint counts."
+    return float(h.sum() / max(n.sum(), 1))
+
 def pckh(pred, true, alpha:float=0.5) -> float:
     "PCKh@alpha of predicted keypoints against ground truth (both (B, 18, 2), -1 = missing), over all joints."
-    h, n = pckh_counts(pred, true, alpha); return h.sum() / max(n.sum(), 1)
+    return pckh_total(*pckh_counts(pred, true, alpha))
 
 def per_joint(h:np.ndarray, n:np.ndarray) -> list:
     "PCKh of each joint from `pckh_counts` (None for a joint never visible)."
@@ -240,7 +244,7 @@ def train_pose_net(dls:PoseDataLoaders, arch:str='unet', epochs:int=30, lr:float
 @torch.no_grad()
 def pose_net_counts(net, dl, images='target') -> tuple: # (hits, visible) per joint, as `pckh_counts`
     "PCKh counts of a pose network on a loader's target images (or on generated ones: pass a list of image batches)."
-    net.eval(); hits = n = 0
+    net.eval(); hits, n = np.zeros(len(KEYPOINTS), np.int64), np.zeros(len(KEYPOINTS), np.int64)
     for i, (x, y) in enumerate(dl):
         img = y if images == 'target' else images[i]
         h, k = pckh_counts(keypoints_from_heatmaps(net(img) / HEAT_SCALE), keypoints_from_heatmaps(x[:, :18], 0.5))
@@ -249,7 +253,7 @@ def pose_net_counts(net, dl, images='target') -> tuple: # (hits, visible) per jo
 
 def pose_net_pckh(net, dl, images='target') -> float:
     "PCKh (all joints) of a pose network on a loader's target images, or on generated ones (a list of image batches)."
-    h, n = pose_net_counts(net, dl, images); return float(h.sum() / max(n.sum(), 1))
+    return pckh_total(*pose_net_counts(net, dl, images))
 
 # %% ../nbs/09_pose.ipynb #572c8cbb
 def ssim(a:torch.Tensor, b:torch.Tensor, # images (B, C, H, W) in [-1, 1], H and W at least `window`
@@ -293,7 +297,7 @@ def evaluate_pose_generator(G, E, dl) -> dict:
         masks = torch.stack([body_mask(k, y.shape[-2:]) for k in kp])
         ss.append(ssim(y_hat, y)); ms.append(mask_ssim(y_hat, y, masks)); gen.append(y_hat)
     h, n = pose_net_counts(E, dl, gen)
-    return {'ssim': torch.cat(ss).mean().item(), 'mask_ssim': torch.cat(ms).mean().item(), 'pckh': float(h.sum() / max(n.sum(), 1)),
+    return {'ssim': torch.cat(ss).mean().item(), 'mask_ssim': torch.cat(ms).mean().item(), 'pckh': pckh_total(h, n),
             'pckh_per_joint': per_joint(h, n)}
 
 def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, seeds=(0, 1), variants=None,
@@ -309,22 +313,22 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     train, test = market('train'), market('test')
     dls = pose_dls(train, test, preset, bs=8, seed=0)
-    def pose_net(arch, seed, **kw):   # trained once per setting (`trained_once`), kept in out/pose_net_<arch>_seed<seed>_...pth
+    def pose_net(arch, seed, **kw):   # trained once per setting (`trained_once`), kept in out/pose_net_<arch>_<kwargs>_seed<seed>_...pth
         settings = dict(arch=arch, arch_kwargs=kw, seed=seed, epochs=pose_epochs, preset=preset, dataset='Market-1501')
         def train():
             net, p = train_pose_net(dls, arch, pose_epochs, seed=seed, **kw)
             return net, dict(settings, n_classes=18, test_pckh=p)
-        net, rec = trained_once(out/f'pose_net_{arch}_seed{seed}_{preset}_{pose_epochs}ep.pth', settings, train)
-        return net, rec['test_pckh']
-    T_s, T_pckh = pose_net('unet', 0, width=16, depth=3)
-    E, E_pckh = pose_net(E_net[0], 1, **E_net[1])
+        name = f"pose_net_{arch}{''.join(f'_{k}{v}' for k, v in sorted(kw.items()))}_seed{seed}_{preset}_{pose_epochs}ep.pth"
+        return trained_once(out/name, settings, train)[0]
     test_dl = pose_dls(train, test, preset, bs=8).valid
-    E_joints = per_joint(*pose_net_counts(E, test_dl))   # E on the real test photos: the ceiling of each joint
+    T_s, E = pose_net('unet', 0, width=16, depth=3), pose_net(E_net[0], 1, **E_net[1])
+    T_pckh, E_counts = pose_net_pckh(T_s, test_dl), pose_net_counts(E, test_dl)   # on the real test photos: E's is the ceiling
+    E_pckh = pckh_total(*E_counts)
     res = dict(command=command or ' '.join(sys.argv), git_commit=_git_commit(), dataset='Market-1501 (data-root subset)',
                preset=preset, size=list(POSE_PRESETS[preset]), epochs=epochs, epochs_decay=epochs_decay, seeds=list(seeds),
                ngf=ngf, ndf=ndf, n_train_pairs=len(train), n_test_pairs=len(test),
                T_s=dict(arch='unet', seed=0, test_pckh=T_pckh), E=dict(arch=E_net[0], arch_kwargs=E_net[1], seed=1, test_pckh=E_pckh),
-               upper_bound=dict(ssim=1.0, mask_ssim=1.0, pckh=E_pckh, pckh_per_joint=E_joints), joints=KEYPOINTS, runs=[],
+               upper_bound=dict(ssim=1.0, mask_ssim=1.0, pckh=E_pckh, pckh_per_joint=per_joint(*E_counts)), joints=KEYPOINTS, runs=[],
                started=datetime.datetime.now().isoformat(timespec='seconds'))
     return run_grid(out, res, seeds, variants, dls_for=lambda seed: pose_dls(train, test, preset, bs=bs, seed=seed), T_s=T_s,
                     learner_kw=dict(ngf=ngf, ndf=ndf, weight_mode='area', perceptual_output='logits'),   # L_s compares T_s's heatmaps

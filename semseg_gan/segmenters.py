@@ -258,12 +258,13 @@ def segmenter_once(data, # the dataset (its train split's real images)
     tag = hashlib.sha256(repr((data.name, settings, augment, class_balance, sorted(arch_kwargs.items()))).encode()).hexdigest()[:8]
     partial = path.with_name(f'{path.stem}.{tag}.partial.pth')
     if retrain: partial.unlink(missing_ok=True)   # train again from the start
-    train = lambda: train_segmenter(data, bs=8, quiet=quiet, augment=augment, class_balance=class_balance, checkpoint=partial,
-                                    **settings, **arch_kwargs)
-    net, rec = trained_once(path, dict(settings, augment=augment, class_balance=class_balance, arch_kwargs=arch_kwargs, dataset=data.name),
-                            train, defaults=dict(augment=False, class_balance=0., arch_kwargs={}), retrain=retrain)
-    partial.unlink(missing_ok=True)
-    return net, rec
+    def train():
+        out = train_segmenter(data, bs=8, quiet=quiet, augment=augment, class_balance=class_balance, checkpoint=partial,
+                              **settings, **arch_kwargs)
+        partial.unlink(missing_ok=True)   # finished: only the kept file remains
+        return out
+    return trained_once(path, dict(settings, augment=augment, class_balance=class_balance, arch_kwargs=arch_kwargs, dataset=data.name),
+                        train, defaults=dict(augment=False, class_balance=0., arch_kwargs={}), retrain=retrain)
 
 def evaluator(data, # the dataset (its train split's real images)
               preset:str=DEFAULT_PRESET, arch:str='fcn', epochs:int=40, seed:int=1,
