@@ -43,8 +43,8 @@ def real_upper_bound(E, s, y, n_classes) -> dict:
     return fcn_scores(E, y, labels_from_one_hot(s), n_classes)
 
 # %% ../nbs/10_facades_ablation.ipynb #b6c74b60
-def _git_commit():
-    "The commit of the library that runs (+ a note if it has uncommitted changes); None if it is not a tracked checkout (an installed or copied package)."
+def _head_commit():
+    "The checkout's commit (+ a note if the library has uncommitted changes); None if the library is not a tracked checkout (an installed or copied package)."
     try:
         import semseg_gan
         root = Path(semseg_gan.__file__).resolve().parent.parent
@@ -54,6 +54,12 @@ def _git_commit():
         dirty = subprocess.run(['git', 'status', '--porcelain', '--', 'semseg_gan'], cwd=root, capture_output=True, text=True).stdout.strip()
         return c + ('+uncommitted library changes' if dirty else '') if c else None
     except Exception: return None
+
+_IMPORTED_AT = _head_commit()   # read once, when the library is imported: that is the code a run executes
+
+def _git_commit():
+    "The commit of the library code that runs: the checkout's commit when it was imported (a commit made during a long run changes nothing)."
+    return _IMPORTED_AT
 
 def _jsonable(sc): return {k: (v.tolist() if hasattr(v, 'tolist') else v) for k, v in sc.items()}
 
