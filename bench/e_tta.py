@@ -1,0 +1,52 @@
+"""Issue 12: can test-time augmentation lift the real-facades evaluator E to 0.45 mIoU on CMP's test photos?
+
+Scores a kept segmenter (a file under models_dir()) on the 76 real test photos at the `cpu` preset (128 px), as the
+real-facades grid would use it, plain and with flips and rescaled copies whose softmax outputs are averaged, and
+writes the per-class IoU of each to a JSON file (IoU from pixel counts summed over the test images, as
+`benchmark.iou_from_counts`).
+
+    python bench/e_tta.py facades_E_unet_w32_d5_aug_cb05_cpu_e60.pth --json nbs/results/real_E_tta.json
+"""
+import argparse, json, sys, time
+import numpy as np
+import torch, torch.nn.functional as F
+from semseg_gan.core import labels_from_one_hot, atomic_write
+from semseg_gan.data import facades
+from semseg_gan.segmenters import load_segmenter, models_dir
+from semseg_gan.ablation import test_set, _git_commit
+
+CONFIGS = {'plain': dict(), 'flip': dict(flip=True), 'flip, scales 0.75/1/1.25': dict(flip=True, scales=(0.75, 1., 1.25)),
+           'flip, scales 1/1.5': dict(flip=True, scales=(1., 1.5)), 'flip, scales 0.75/1/1.25/1.5': dict(flip=True, scales=(0.75, 1., 1.25, 1.5))}
+
+@torch.no_grad()
+def probabilities(E, x, scales=(1.,), flip=False):
+    "Mean softmax of E over the rescaled (and flipped) copies of x, at x's size."
+    out = 0
+    for sc in scales:
+        xs = x if sc == 1 else F.interpolate(x, scale_factor=sc, mode='bilinear', align_corners=False)
+        for fl in ([False, True] if flip else [False]):
+            o = E(xs.flip(-1) if fl else xs)
+            o = o.flip(-1) if fl else o
+            if sc != 1: o = F.interpolate(o, size=x.shape[-2:], mode='bilinear', align_corners=False)
+            out = out + o.softmax(1)
+    return out
+
+def main():
+    ap = argparse.ArgumentParser(); ap.add_argument('model'); ap.add_argument('--json'); a = ap.parse_args()
+    torch.set_num_threads(1)
+    E, rec = load_segmenter(models_dir()/a.model)
+    data = facades(); s, y = test_set(data, 'cpu'); lab = labels_from_one_hot(s); K = data.n_classes
+    res = dict(command='python bench/e_tta.py ' + ' '.join(sys.argv[1:]), git=_git_commit(), model=a.model,
+               settings={k: rec.get(k) for k in ('arch', 'arch_kwargs', 'preset', 'epochs', 'seed', 'augment', 'class_balance', 'train_seconds', 'resumed_at_epoch')},
+               valid_miou=rec['valid_scores']['mean_iou'], n_test=len(y), classes=list(data.classes), scores={})
+    for name, cfg in CONFIGS.items():
+        I, U = np.zeros(K), np.zeros(K)
+        for i in range(0, len(y), 8):
+            p, t = probabilities(E, y[i:i + 8], **cfg).argmax(1), lab[i:i + 8]
+            for k in range(K): I[k] += ((p == k) & (t == k)).sum().item(); U[k] += (((p == k) | (t == k)) & (t < K)).sum().item()
+        iou = np.where(U > 0, I / np.maximum(U, 1), np.nan)
+        res['scores'][name] = dict(mean_iou=float(np.nanmean(iou)), per_class_iou=[round(float(v), 4) for v in iou])
+        print(f"{name:30s} test mIoU {np.nanmean(iou):.3f}", flush=True)
+    if a.json: atomic_write(a.json, lambda f: f.write(json.dumps(res, indent=1).encode()))
+
+if __name__ == '__main__': main()
