@@ -148,8 +148,8 @@ def test_payload_refused_by_pose_runner_cache(tmp_path):
     from semseg_gan.pose import run_pose_ablation
     if not (data_root()/'market1501_pose').exists(): pytest.skip(f"{data_root()/'market1501_pose'} not found: set SEMSEG_GAN_DATA")
     marker = tmp_path/'payload_ran'
-    _evil(tmp_path/'pose'/'pose_net_unet_seed0_market_30ep.pth', marker)
-    with pytest.raises(UnsafeFileError, match='refused to load'): run_pose_ablation('market', 1, 0, seeds=(0,), out=tmp_path/'pose')
+    _evil(tmp_path/'pose'/'pose_net_unet_depth3_width16_seed0_market_1ep.pth', marker)
+    with pytest.raises(UnsafeFileError, match='refused to load'): run_pose_ablation('market', 1, 0, seeds=(0,), out=tmp_path/'pose', pose_epochs=1)
     assert not marker.exists()
 
 def test_ctrl_c_ends_with_one_line(tmp_path):
