@@ -8,7 +8,6 @@ import os, shutil, tempfile
 from pathlib import Path
 import numpy as np
 from PIL import Image
-from .core import *
 from .data import SemanticPairs, facades, FACADE_PALETTE
 
 # %% auto #0
