@@ -9,7 +9,7 @@ cfg = cfg['DEFAULT']
 
 licenses = {'apache2': ('Apache Software License 2.0', 'OSI Approved :: Apache Software License')}
 statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive']
-py_versions = '3.9 3.10 3.11 3.12 3.13'.split()
+py_versions = '3.10 3.11 3.12 3.13'.split()
 min_python = cfg['min_python']
 lic = licenses[cfg['license']]
 requirements = cfg.get('requirements', '').split()

@@ -426,6 +426,12 @@ def check_data(data, # a DatasetSpec, a dataset.json path, a built-in name, or S
                               least_kept=(round(float(min(kept)), 3), files[int(np.argmin(kept))]['photo']) if kept else None),
                 files=files, bad_pairs=len(bad), stray_maps=len(stray), in_no_split=len(pairs) - len(split_of), ok=not bad)
 
+def _squash_note(r:dict) -> str:
+    "What 'squash' does to these photos: resized only, or resized with their aspect ratio changed."
+    h, w = r['training']['size']
+    same = all(int(pw) * h == int(ph) * w for pw, ph in (k.split('x') for k in r['photo_sizes']))
+    return ' (resized to it)' if same else ' (resized to it; its aspect ratio changed)'
+
 def check_text(report:dict, # from `check_data`
                n_show:int=10, # files listed per kind of finding
               ) -> str:
@@ -446,7 +452,7 @@ def check_text(report:dict, # from `check_data`
     out.append(f"training at {t['size'][0]}x{t['size'][1]} (height x width), fit '{t['fit']}': "
                + (f"each photo keeps {100 * t['kept_area']:.0f} % of its area on average (least: {100 * t['least_kept'][0]:.0f} %, "
                   f"{t['least_kept'][1]})" if t['fit'] == 'crop' and t['kept_area'] is not None
-                  else 'every photo is used whole' + (' (its aspect ratio changed)' if t['fit'] == 'squash' else ' (padded)')))
+                  else 'every photo is used whole' + (_squash_note(r) if t['fit'] == 'squash' else ' (padded)')))
     if r.get('in_no_split'): out.append(f"{_count(r['in_no_split'], 'pair')} {'is' if r['in_no_split'] == 1 else 'are'} in no split: "
                                         f"not used for training, validation or testing")
     stray = [f for f in r['files'] if f['unknown_pixels'] and not f['problems']]
