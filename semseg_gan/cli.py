@@ -133,7 +133,7 @@ class EpochLines(Callback):
             per = (time.perf_counter() - self.t0) / self.n * len(self.dls.train)
             run = per * self.total
             self.say(f"about {per:.2g} s per epoch here ({len(self.dls.train)} batches of {self.dls.train.bs} on "
-                     f"{self.dls.device}); {self.total} epochs: about " + (f"{run:.0f} s" if run < 90 else f"{run / 60:.0f} min"), flush=True)
+                     f"{self.dls.device}); {_count(self.total, 'epoch')}: about " + (f"{run:.0f} s" if run < 90 else f"{run / 60:.0f} min"), flush=True)
             self.estimated = True
     def after_epoch(self):
         got = dict(zip(self.recorder.metric_names[1:-1], self.recorder.log[1:]))
