@@ -2,8 +2,7 @@
 
 Scores a kept segmenter (a file under models_dir()) on the 76 real test photos at the `cpu` preset (128 px), as the
 real-facades grid would use it, plain and with flips and rescaled copies whose softmax outputs are averaged, and
-writes the per-class IoU of each to a JSON file (IoU from pixel counts summed over the test images, as
-`benchmark.iou_from_counts`).
+writes the per-class IoU of each to a JSON file (`benchmark.iou_counts` / `iou_from_counts`, as the grid scores).
 
     python bench/e_tta.py facades_E_unet_w32_d5_aug_cb05_cpu_e60.pth --json nbs/results/real_E_tta.json
 """
@@ -14,6 +13,7 @@ from semseg_gan.core import labels_from_one_hot, atomic_write
 from semseg_gan.data import facades
 from semseg_gan.segmenters import load_segmenter, models_dir
 from semseg_gan.ablation import test_set, _git_commit
+from semseg_gan.benchmark import iou_counts, iou_from_counts
 
 CONFIGS = {'plain': dict(), 'flip': dict(flip=True), 'flip, scales 0.75/1/1.25': dict(flip=True, scales=(0.75, 1., 1.25)),
            'flip, scales 1/1.5': dict(flip=True, scales=(1., 1.5)), 'flip, scales 0.75/1/1.25/1.5': dict(flip=True, scales=(0.75, 1., 1.25, 1.5))}
@@ -40,11 +40,7 @@ def main():
                settings={k: rec.get(k) for k in ('arch', 'arch_kwargs', 'preset', 'epochs', 'seed', 'augment', 'class_balance', 'train_seconds', 'resumed_at_epoch')},
                valid_miou=rec['valid_scores']['mean_iou'], n_test=len(y), classes=list(data.classes), scores={})
     for name, cfg in CONFIGS.items():
-        I, U = np.zeros(K), np.zeros(K)
-        for i in range(0, len(y), 8):
-            p, t = probabilities(E, y[i:i + 8], **cfg).argmax(1), lab[i:i + 8]
-            for k in range(K): I[k] += ((p == k) & (t == k)).sum().item(); U[k] += (((p == k) | (t == k)) & (t < K)).sum().item()
-        iou = np.where(U > 0, I / np.maximum(U, 1), np.nan)
+        iou = iou_from_counts(*iou_counts(lambda x: probabilities(E, x, **cfg), y, lab, K, bs=8))
         res['scores'][name] = dict(mean_iou=float(np.nanmean(iou)), per_class_iou=[round(float(v), 4) for v in iou])
         print(f"{name:30s} test mIoU {np.nanmean(iou):.3f}", flush=True)
     if a.json: atomic_write(a.json, lambda f: f.write(json.dumps(res, indent=1).encode()))
