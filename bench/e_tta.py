@@ -6,7 +6,7 @@ writes the per-class IoU of each to a JSON file (`benchmark.iou_counts` / `iou_f
 
     python bench/e_tta.py facades_E_unet_w32_d5_aug_cb05_cpu_e60.pth --json nbs/results/real_E_tta.json
 """
-import argparse, json, sys, time
+import argparse, json, sys
 import numpy as np
 import torch, torch.nn.functional as F
 from semseg_gan.core import labels_from_one_hot, atomic_write
