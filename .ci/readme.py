@@ -26,10 +26,14 @@ def render(nb_path='nbs/index.ipynb', img_dir='docs/images'):
             elif 'text/markdown' in data: parts.append(''.join(data['text/markdown']))
             elif 'text/plain' in data: parts.append('```\n' + ''.join(data['text/plain']).rstrip() + '\n```')
             elif out.get('output_type') == 'stream': parts.append('```\n' + ''.join(out['text']).rstrip() + '\n```')
-    return '<!-- generated from nbs/index.ipynb by .ci/readme.py: edit the notebook, not this file -->\n\n' + '\n\n'.join(parts) + '\n'
+    stale = [f for f in Path(img_dir).glob('readme_*.png') if int(f.stem.split('_')[1]) > n_img]   # from an older README
+    return '<!-- generated from nbs/index.ipynb by .ci/readme.py: edit the notebook, not this file -->\n\n' + '\n\n'.join(parts) + '\n', stale
 
 if __name__ == '__main__':
-    text = render()
+    text, stale = render()
     if '--check' in sys.argv:
         if Path('README.md').read_text() != text: sys.exit('README.md is out of date: run `python .ci/readme.py`')
-    else: Path('README.md').write_text(text)
+        if stale: sys.exit(f"{', '.join(map(str, stale))}: no longer in README.md: run `python .ci/readme.py`, which removes them")
+    else:
+        Path('README.md').write_text(text)
+        for f in stale: f.unlink()

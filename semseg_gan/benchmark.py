@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_controlled_benchmark.ipynb #6e8c6754
 from __future__ import annotations
-import hashlib, json, os, shutil, tempfile, time, warnings
+import hashlib, json, os, shutil, tempfile, time
 from pathlib import Path
 import numpy as np
 from PIL import Image
@@ -424,49 +424,15 @@ def bench_results(results='nbs/results/bench') -> dict:
     return {(r['setting'], r['seed']): r for r in (json.loads(f.read_text()) for f in sorted(Path(results).glob('*_seed*.json')))}
 
 # %% ../nbs/12_controlled_benchmark.ipynb #580a742c
-def _boot_iou(I, U, si, ii):
-    "Mean over the sampled seeds of the per-class IoU over the sampled images: I, U `(S, N, K)`."
-    i, u = I[si][:, ii].sum(1), U[si][:, ii].sum(1)
-    with warnings.catch_warnings():   # a class absent from every sampled image has no IoU (nan), not a warning
-        warnings.simplefilter('ignore', RuntimeWarning)
-        return np.nanmean(np.where(u > 0, i / np.maximum(u, 1), np.nan), 0)
-
 def bench_compare(res:dict, # from `bench_results`
                   setting:str, base:str='pix2pix', mode:str='eval', # test-time mode of G
                   n_boot:int=2000, seed:int=0):
     "Per class (and the mean): setting − base in E's IoU on the test images, paired by seed; 95 % bootstrap CI over seeds and images; verdict."
-    with warnings.catch_warnings():   # classes absent from the sampled images give nan, not warnings
-        warnings.simplefilter('ignore', RuntimeWarning)
-        return _compare(res, setting, base, mode, n_boot, seed)
-
-def _compare(res, setting, base, mode, n_boot, seed):
-    import pandas as pd
+    from semseg_gan.metrics import paired_bootstrap
     seeds = sorted(s for (st, s) in res if st == setting and (base, s) in res)
     if not seeds: raise ValueError(f"no seed finished for both {setting!r} and {base!r}")
-    classes = res[(base, seeds[0])]['classes']
-    A = [np.array([res[(st, s)]['test'][mode][k] for s in seeds]) for st in (setting, base) for k in ('inter', 'union')]
-    IA, UA, IB, UB = A                                                   # (S, N, K) each
-    S, N, _ = IA.shape
-    full = lambda I, U: _boot_iou(I, U, np.arange(len(I)), np.arange(N))
-    diff = full(IA, UA) - full(IB, UB)
-    per_seed = np.array([full(IA[[j]], UA[[j]]) - full(IB[[j]], UB[[j]]) for j in range(S)])   # (S, K)
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(n_boot):
-        si, ii = rng.integers(0, S, S), rng.integers(0, N, N)
-        a, b = _boot_iou(IA, UA, si, ii), _boot_iou(IB, UB, si, ii)
-        boots.append(np.append(a - b, np.nanmean(a) - np.nanmean(b)))
-    boots = np.array(boots)
-    lo, hi = np.nanpercentile(boots, 2.5, 0), np.nanpercentile(boots, 97.5, 0)
-    se = np.nanstd(boots, 0)
-    d = np.append(diff, np.nanmean(full(IA, UA)) - np.nanmean(full(IB, UB)))
-    verdict = np.where(lo > 0, 'helps', np.where(hi < 0, 'hurts', 'inconclusive'))
-    verdict = verdict.astype(object)
-    if S < 3: verdict[:] = f'{S} seed(s): too few'   # resampling 1-2 seeds cannot show how much training itself varies
-    t = pd.DataFrame({'difference': d, 'CI low': lo, 'CI high': hi, 'verdict': verdict,
-                      'detectable (80 % power)': 2.8 * se,
-                      'per seed': [list(np.round(per_seed[:, k], 3)) for k in range(len(classes))] + [list(np.round(np.nanmean(per_seed, 1), 3))]},
-                     index=list(classes) + ['mean IoU'])
+    counts = [np.array([res[(st, s)]['test'][mode][k] for s in seeds]) for st in (setting, base) for k in ('inter', 'union')]   # (S, N, K)
+    t = paired_bootstrap(*counts, res[(base, seeds[0])]['classes'], 'mean IoU', n_boot, seed)
     t.attrs.update(setting=setting, base=base, seeds=seeds, mode=mode)
     return t
 

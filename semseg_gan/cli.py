@@ -218,6 +218,7 @@ def semseg_gan_train(dataset:str='samples', # samples | facades | cityscapes | y
                    f"training {variant} at {shape[0]}x{shape[1]} (height x width, fit '{dls.fit}'), batch {bs}, on {dev}"
                    + (f" ({_count(torch.get_num_threads(), 'thread')})" if dev.type == 'cpu' else ''))
     if world > 1 and main: print(f"{world} processes x batch {bs} = global batch {world * bs}")
+    t_all = time.time()
     with output_folder(out) as out, RunFolderLock(out) if main else nullcontext():   # the lock covers T_s training too
         T = None
         barrier()        # every process sees the folder as it was before T_s is looked for
@@ -226,9 +227,13 @@ def semseg_gan_train(dataset:str='samples', # samples | facades | cityscapes | y
             if not T_s and T.exists(): _T_s_for_run(T, data, preset, T_s_epochs, seed, resume, say=main)
             elif not T.exists():
                 if main: print(f"training T_s on {data.name}'s training split ({preset}, {T_s_epochs} epochs) -> {T}")
-                model, rec = train_segmenter(data, preset='tiny', epochs=T_s_epochs, seed=seed, quiet=quiet or not sys.stdout.isatty(),
-                                             bs=min(8, len(data.subset('train'))))
-                if main: save_segmenter(model, rec, T)
+                plain = quiet or not sys.stdout.isatty()   # as for the GAN below: a line per epoch and an estimate, no progress bar
+                model, rec = train_segmenter(data, preset='tiny',   # any preset: the data's own size, set above, wins
+                                             epochs=T_s_epochs, seed=seed, quiet=plain, bs=min(8, len(data.subset('train'))),
+                                             cbs=[EpochLines(T_s_epochs, print if main else (lambda *a, **k: None))] if plain else None)
+                if main:
+                    save_segmenter(model, rec, T)
+                    print(f"T_s trained in {rec['train_seconds'] / 60:.1f} min: validation mIoU {rec['valid_scores']['mean_iou']:.2f}")
         barrier()
         set_seed(seed)   # the same weights whether T_s was just trained or reused
         learn = semseg_gan_learner(dls, variant, T_s=T, lr=lr, gan_mode=gan_mode, class_weight=class_weight, weight_mode=weight_mode, balanced_patch=balanced_patch, ngf=ngf, ndf=ndf,
@@ -246,7 +251,8 @@ def semseg_gan_train(dataset:str='samples', # samples | facades | cityscapes | y
             atomic_write(out/'results.png', lambda f: fig.savefig(f, format='png', dpi=80))
             plt.close(fig)
         barrier()
-    if main: print(f"trained {variant} on {data.name} in {(time.time() - t0) / 60:.1f} min: {out/'generator.pth'}, {out/'results.png'}")
+    if main: print(f"trained {variant} on {data.name} in {(time.time() - t0) / 60:.1f} min" + (f" ({(time.time() - t_all) / 60:.1f} with T_s)" if semantic else '')
+                   + f": {out/'generator.pth'}, {out/'results.png'}")
 
 def train_main(): run_cli(semseg_gan_train)
 
@@ -318,8 +324,9 @@ def check_main(): run_cli(semseg_gan_check_data)
 def semseg_gan_demo(out:str='runs/demo', # output folder
                     epochs:int=10, # constant-lr epochs on the sample facades (as many again with decay)
                     real_epochs:int=2, # the same on CMP Facades, when the data root has them (0: skip)
-                    ngf:int=32, ndf:int=32, # a small model, so that the demo takes minutes on a CPU
-                    data_root:str=None,
+                    ngf:int=32, # generator width (the paper's is 64): small, so that the demo takes minutes on a CPU
+                    ndf:int=32, # discriminator width (the paper's is 64)
+                    data_root:str=None, # where CMP Facades may be (default: $SEMSEG_GAN_DATA, else ~/.semseg_gan/data)
                     seed:int=0,
                     debug:bool=False, # on an error, show the full traceback
                    ):
@@ -353,6 +360,6 @@ def semseg_gan_demo(out:str='runs/demo', # output folder
             atomic_write(f, lambda fh: fig.savefig(fh, format='png', dpi=90))
             plt.close(fig)
             figs.append(f)
-        for f in figs: print(f"figure: {f.resolve()}")
+        for f in figs: print(f"figure: {f}")   # as the user named the folder (relative to where they ran it)
 
 def demo_main(): run_cli(semseg_gan_demo)

@@ -185,12 +185,17 @@ class RunFolderLock:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.key = self.folder.resolve()
         if self.key in RunFolderLock.held: RunFolderLock.held[self.key] += 1; return self
-        self.f = open(self.folder/'.lock', 'a+')
-        try: fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.f.close(); self.f = None
-            raise RuntimeError(f"another run is writing to {self.folder} (it holds {self.folder/'.lock'}); "
-                               f"wait for it to finish, or choose another output folder.") from None
+        while True:
+            self.f = open(self.folder/'.lock', 'a+')
+            try: fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.f.close(); self.f = None
+                raise RuntimeError(f"another run is writing to {self.folder} (it holds {self.folder/'.lock'}); "
+                                   f"wait for it to finish, or choose another output folder.") from None
+            try: same = os.stat(self.folder/'.lock').st_ino == os.fstat(self.f.fileno()).st_ino
+            except FileNotFoundError: same = False
+            if same: break
+            self.f.close()   # a finishing run removed the file between our open and our lock: lock the new one
         self.f.seek(0); self.f.truncate(); self.f.write(f"pid {os.getpid()}\n"); self.f.flush()
         RunFolderLock.held[self.key] = 1
         remove_orphan_temps(self.folder)   # nobody else writes here now: leftovers are a killed run's
@@ -199,7 +204,8 @@ class RunFolderLock:
         RunFolderLock.held[self.key] -= 1
         if RunFolderLock.held[self.key] == 0:
             del RunFolderLock.held[self.key]
-            if self.f is not None: self.f.close(); self.f = None   # closing releases the lock
+            if self.f is not None:   # a run that ends leaves no .lock behind: remove it while still holding it, then release
+                (self.folder/'.lock').unlink(missing_ok=True); self.f.close(); self.f = None
 
 # %% ../nbs/00_core.ipynb #d407cd4c
 class UnsafeFileError(ValueError):

@@ -14,7 +14,7 @@ from fastai.learner import Metric
 
 # %% auto #0
 __all__ = ['confusion_matrix', 'segmentation_scores', 'MeanIoU', 'fcn_scores', 'frechet_distance', 'kernel_inception_distance',
-           'e_features', 'inception_features']
+           'e_features', 'inception_features', 'ratio_means', 'paired_bootstrap']
 
 # %% ../nbs/06_metrics.ipynb #22bc3a37
 def confusion_matrix(pred:torch.Tensor, # predicted class ids, any shape
@@ -123,3 +123,47 @@ def inception_features(images:torch.Tensor, # (N, 3, H, W) in [-1, 1]
             x = F.interpolate((images[i:i + bs].as_subclass(torch.Tensor) + 1) / 2, size=(299, 299), mode='bilinear', align_corners=False)
             feats.append(net((x - mean) / std))
     return torch.cat(feats)
+
+# %% ../nbs/06_metrics.ipynb #b07a1c02
+def ratio_means(num:np.ndarray, den:np.ndarray, # counts (S, N, K): seeds, items, units; a unit's score is sum(num) / sum(den) over items
+                si=None, ii=None, # which seeds and items to use (indices, repeats allowed); default all
+               ) -> np.ndarray: # (K,) the mean over seeds of each unit's score; nan for a unit with no denominator
+    "Each unit's ratio of sums over the items, averaged over the seeds."
+    import warnings
+    si = np.arange(len(num)) if si is None else si
+    ii = np.arange(num.shape[1]) if ii is None else ii
+    n, d = num[si][:, ii].sum(1), den[si][:, ii].sum(1)
+    with warnings.catch_warnings():   # a unit absent from every sampled item has no score (nan), not a warning
+        warnings.simplefilter('ignore', RuntimeWarning)
+        return np.nanmean(np.where(d > 0, n / np.maximum(d, 1), np.nan), 0)
+
+def paired_bootstrap(num_a, den_a, num_b, den_b, # counts (S, N, K) of methods a and b: the same seeds and items, in the same order
+                     units, # the K names (classes, joints, joint groups)
+                     mean_row:str|None='mean', # name of a last row: the difference of the means over the units (None: no such row)
+                     n_boot:int=2000, seed:int=0):
+    "a − b per unit, paired by seed and item: the difference, a 95 % bootstrap interval over seeds and items, a verdict, what it could detect."
+    import pandas as pd, warnings
+    A = [np.asarray(x, np.float64) for x in (num_a, den_a, num_b, den_b)]
+    if len({x.shape for x in A}) != 1 or A[0].ndim != 3 or A[0].shape[2] != len(units):
+        raise ValueError(f"paired_bootstrap: the four count arrays must share one shape (seeds, items, {len(units)} units); got {[x.shape for x in A]}.")
+    IA, UA, IB, UB = A
+    S, N, K = IA.shape
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)   # units absent from the sampled items give nan
+        a, b = ratio_means(IA, UA), ratio_means(IB, UB)
+        d = np.append(a - b, np.nanmean(a) - np.nanmean(b))
+        per_seed = np.array([ratio_means(IA, UA, [j]) - ratio_means(IB, UB, [j]) for j in range(S)])   # (S, K)
+        rng, boots = np.random.default_rng(seed), []
+        for _ in range(n_boot):
+            si, ii = rng.integers(0, S, S), rng.integers(0, N, N)
+            ba, bb = ratio_means(IA, UA, si, ii), ratio_means(IB, UB, si, ii)
+            boots.append(np.append(ba - bb, np.nanmean(ba) - np.nanmean(bb)))
+        boots = np.array(boots)
+        lo, hi, se = np.nanpercentile(boots, 2.5, 0), np.nanpercentile(boots, 97.5, 0), np.nanstd(boots, 0)
+        seed_means = list(np.round(np.nanmean(per_seed, 1), 3))
+    verdict = np.where(lo > 0, 'helps', np.where(hi < 0, 'hurts', 'inconclusive')).astype(object)
+    if S < 3: verdict[:] = f'{S} seed(s): too few'   # resampling 1-2 seeds cannot show how much training itself varies
+    t = pd.DataFrame({'difference': d, 'CI low': lo, 'CI high': hi, 'verdict': verdict, 'detectable (80 % power)': 2.8 * se,
+                      'per seed': [list(np.round(per_seed[:, k], 3)) for k in range(K)] + [seed_means]},
+                     index=list(units) + [mean_row])
+    return t if mean_row is not None else t.iloc[:-1]

@@ -4,7 +4,8 @@
 
 # %% ../nbs/09_pose.ipynb #b3397cbf
 from __future__ import annotations
-import json, re, random
+import json, math, re, random
+from fastcore.basics import store_attr
 from pathlib import Path
 import numpy as np
 import torch
@@ -22,12 +23,12 @@ from .data import data_root
 from .segmenters import build_segmenter, trained_once
 
 # %% auto #0
-__all__ = ['KEYPOINTS', 'SKELETON', 'KEYPOINT_PALETTE', 'POSE_PRESETS', 'HEAT_SCALE', 'read_pose_csv', 'visible',
-           'keypoint_heatmaps', 'draw_skeleton', 'market_identity', 'fashion_identity', 'identity_pairs', 'read_pairs',
-           'PosePairs', 'market', 'deepfashion', 'PoseSet', 'PoseDataLoaders', 'pose_dls', 'HeatmapTargets',
-           'keypoints_from_heatmaps', 'pckh_counts', 'pckh_total', 'pckh', 'per_joint', 'ImageToHeatmaps',
-           'train_pose_net', 'pose_net_counts', 'pose_net_pckh', 'ssim', 'body_mask', 'mask_ssim',
-           'evaluate_pose_generator', 'run_pose_ablation']
+__all__ = ['KEYPOINTS', 'SKELETON', 'KEYPOINT_PALETTE', 'POSE_PRESETS', 'HEAT_SCALE', 'FLIP_JOINTS', 'JOINT_GROUPS',
+           'read_pose_csv', 'visible', 'keypoint_heatmaps', 'draw_skeleton', 'market_identity', 'fashion_identity',
+           'identity_pairs', 'read_pairs', 'PosePairs', 'market', 'deepfashion', 'PoseSet', 'PoseDataLoaders',
+           'pose_dls', 'HeatmapTargets', 'keypoints_from_heatmaps', 'pckh_counts', 'pckh_total', 'pckh', 'per_joint',
+           'ImageToHeatmaps', 'PoseAugment', 'train_pose_net', 'pose_net_counts', 'pose_net_pckh', 'ssim', 'body_mask',
+           'mask_ssim', 'evaluate_pose_generator', 'pckh_record', 'record_counts', 'run_pose_ablation', 'pose_compare']
 
 # %% ../nbs/09_pose.ipynb #c3c3438d
 KEYPOINTS = ['nose', 'neck', 'R shoulder', 'R elbow', 'R wrist', 'L shoulder', 'L elbow', 'L wrist', 'R hip', 'R knee',
@@ -202,16 +203,18 @@ def keypoints_from_heatmaps(hm:torch.Tensor, threshold:float=0.3) -> torch.Tenso
     kp = torch.stack([idx // W, idx % W], -1)
     return torch.where((m >= threshold)[..., None], kp, torch.full_like(kp, -1))
 
-def pckh_counts(pred:torch.Tensor, true:torch.Tensor, alpha:float=0.5) -> tuple: # (hits, visible), each (18,) int, per joint
+def pckh_counts(pred:torch.Tensor, true:torch.Tensor, alpha:float=0.5,
+                per_image:bool=False, # True: one row per image, (B, 18) each, for statistics over test images
+               ) -> tuple: # (hits, visible), each (18,) int, per joint
     "Per joint: keypoints found within PCKh@alpha, and ground-truth-visible keypoints; head size = nose-neck distance of the truth."
-    hits, n = np.zeros(true.shape[1], np.int64), np.zeros(true.shape[1], np.int64)
-    for p, t in zip(pred.float(), true.float()):
-        if (t[0] < 0).any() or (t[1] < 0).any(): continue
+    hits, n = np.zeros(true.shape[:2], np.int64), np.zeros(true.shape[:2], np.int64)
+    for i, (p, t) in enumerate(zip(pred.float(), true.float())):
+        if (t[0] < 0).any() or (t[1] < 0).any(): continue   # no head size: the image counts for nothing (a row of zeros)
         head = (t[0] - t[1]).norm().clamp(min=1.)
         vis = (t >= 0).all(1)
         ok = vis & (p >= 0).all(1) & ((p - t).norm(dim=1) <= alpha * head)
-        hits += ok.cpu().numpy(); n += vis.cpu().numpy()
-    return hits, n
+        hits[i], n[i] = ok.cpu().numpy(), vis.cpu().numpy()
+    return (hits, n) if per_image else (hits.sum(0), n.sum(0))
 
 def pckh_total(h:np.ndarray, n:np.ndarray) -> float:
     "PCKh over all joints from `pckh_counts`' per-joint counts."
@@ -232,24 +235,54 @@ class ImageToHeatmaps(Callback):
         (x,), (y,) = self.xb, self.yb
         self.learn.xb, self.learn.yb = (y,), (x[:, :18] * HEAT_SCALE,)
 
-def train_pose_net(dls:PoseDataLoaders, arch:str='unet', epochs:int=30, lr:float=2e-3, seed:int=0, quiet:bool=True, **kw):
+FLIP_JOINTS = [KEYPOINTS.index(j.replace('R ', 'l ').replace('L ', 'R ').replace('l ', 'L ')) for j in KEYPOINTS]   # left <-> right
+
+class PoseAugment(Callback):
+    "Training batches only: a random left-right flip (the heatmaps of left and right joints swapped), zoom, rotation and shift of photo and heatmaps together, then a random brightness, contrast and saturation of the photo."
+    order = -4   # after ImageToHeatmaps: the batch is (photo,), (heatmaps,)
+    def __init__(self, zoom=(0.85, 1.15), degrees:float=8., shift:float=0.08, brightness:float=0.15, contrast:float=0.25,
+                 saturation:float=0.3, flip:bool=True): store_attr()
+    def before_batch(self):
+        if not self.training: return
+        (y,), (h,) = self.xb, self.yb
+        B, u = y.shape[0], lambda lo, hi, *s: torch.empty(B, *s).uniform_(lo, hi).to(y.device)
+        if self.flip:
+            f = (torch.rand(B) < 0.5).to(y.device)[:, None, None, None]
+            y, h = torch.where(f, y.flip(-1), y), torch.where(f, h.flip(-1)[:, FLIP_JOINTS], h)
+        z, a = u(*self.zoom), u(-self.degrees, self.degrees) * math.pi / 180
+        c, s = torch.cos(a) / z, torch.sin(a) / z
+        theta = torch.stack([torch.stack([c, -s, u(-2 * self.shift, 2 * self.shift)], 1),
+                             torch.stack([s, c, u(-2 * self.shift, 2 * self.shift)], 1)], 1)
+        grid = F.affine_grid(theta, list(y.shape), align_corners=False)
+        y = F.grid_sample(y, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
+        h = F.grid_sample(h, grid, mode='bilinear', padding_mode='zeros', align_corners=False)   # a joint moved out of the frame is gone
+        x = (y + 1) / 2; m = x.mean((1, 2, 3), keepdim=True)
+        x = (x - m) * u(1 - self.contrast, 1 + self.contrast, 1, 1, 1) + m + u(-self.brightness, self.brightness, 1, 1, 1)
+        g = x.mean(1, keepdim=True); x = (x - g) * u(1 - self.saturation, 1 + self.saturation, 1, 1, 1) + g
+        self.learn.xb, self.learn.yb = (x.clamp(0, 1) * 2 - 1,), (h,)
+
+def train_pose_net(dls:PoseDataLoaders, arch:str='unet', epochs:int=30, lr:float=2e-3, seed:int=0, quiet:bool=True,
+                   augment:bool=False, # `PoseAugment` the training batches (flip, zoom, rotation, shift, colour)
+                   **kw):
     "Train a keypoint-heatmap regressor on the target images of `dls`; returns (model in eval mode, validation PCKh)."
     set_seed(seed)
     model = build_segmenter(arch, 18, **kw)
-    learn = Learner(dls, model, loss_func=nn.MSELoss(), opt_func=Adam, metrics=HeatmapTargets(), cbs=ImageToHeatmaps())
+    learn = Learner(dls, model, loss_func=nn.MSELoss(), opt_func=Adam, metrics=HeatmapTargets(),
+                    cbs=[ImageToHeatmaps()] + ([PoseAugment()] if augment else []))
     with quietly(learn, quiet): learn.fit_one_cycle(epochs, lr)
     model = learn.model.eval()
     return model, pose_net_pckh(model, dls.valid)
 
 @torch.no_grad()
-def pose_net_counts(net, dl, images='target') -> tuple: # (hits, visible) per joint, as `pckh_counts`
+def pose_net_counts(net, dl, images='target', per_image:bool=False) -> tuple: # (hits, visible) per joint (per image too), as `pckh_counts`
     "PCKh counts of a pose network on a loader's target images (or on generated ones: pass a list of image batches)."
-    net.eval(); hits, n = np.zeros(len(KEYPOINTS), np.int64), np.zeros(len(KEYPOINTS), np.int64)
+    net.eval(); hits, n = [], []
     for i, (x, y) in enumerate(dl):
         img = y if images == 'target' else images[i]
-        h, k = pckh_counts(keypoints_from_heatmaps(net(img) / HEAT_SCALE), keypoints_from_heatmaps(x[:, :18], 0.5))
-        hits, n = hits + h, n + k
-    return hits, n
+        h, k = pckh_counts(keypoints_from_heatmaps(net(img) / HEAT_SCALE), keypoints_from_heatmaps(x[:, :18], 0.5), per_image=True)
+        hits.append(h); n.append(k)
+    hits, n = np.concatenate(hits), np.concatenate(n)
+    return (hits, n) if per_image else (hits.sum(0), n.sum(0))
 
 def pose_net_pckh(net, dl, images='target') -> float:
     "PCKh (all joints) of a pose network on a loader's target images, or on generated ones (a list of image batches)."
@@ -296,14 +329,25 @@ def evaluate_pose_generator(G, E, dl) -> dict:
         kp = keypoints_from_heatmaps(x[:, :18], 0.5).cpu().numpy()
         masks = torch.stack([body_mask(k, y.shape[-2:]) for k in kp])
         ss.append(ssim(y_hat, y)); ms.append(mask_ssim(y_hat, y, masks)); gen.append(y_hat)
-    h, n = pose_net_counts(E, dl, gen)
-    return {'ssim': torch.cat(ss).mean().item(), 'mask_ssim': torch.cat(ms).mean().item(), 'pckh': pckh_total(h, n),
-            'pckh_per_joint': per_joint(h, n)}
+    H, N = pose_net_counts(E, dl, gen, per_image=True)
+    return {'ssim': torch.cat(ss).mean().item(), 'mask_ssim': torch.cat(ms).mean().item(), **pckh_record(H, N)}
+
+def pckh_record(H:np.ndarray, N:np.ndarray) -> dict: # from per-image counts (images, 18)
+    "PCKh, per joint, and the per-image counts (one 18-character string of 0/1 per image, so a results file stays small)."
+    h, n = H.sum(0), N.sum(0)
+    return {'pckh': pckh_total(h, n), 'pckh_per_joint': per_joint(h, n),
+            'hits': [''.join(map(str, r)) for r in H], 'visible': [''.join(map(str, r)) for r in N]}
+
+def record_counts(rec:dict) -> tuple: # (hits, visible), each (images, 18) int
+    "The per-image counts stored by `pckh_record`."
+    if 'hits' not in rec: raise ValueError("this result has no per-image counts (written before they were recorded); score its generator again with run_pose_ablation.")
+    return tuple(np.array([[int(c) for c in s] for s in rec[k]], np.int64) for k in ('hits', 'visible'))
 
 def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, seeds=(0, 1), variants=None,
                       out='runs/pose_ablation', ngf:int=64, ndf:int=64, pose_epochs:int=30, bs:int=1, quiet:bool=True,
                       command:str|None=None,
                       E_net:tuple=('unet', dict(width=32, depth=4)), # the evaluator: (arch, arch_kwargs), seed 1; stronger than T_s
+                      E_augment:bool=False, # train the evaluator with `PoseAugment` (T_s never is)
                      ) -> dict:
     "Train and evaluate the four variants on Market-1501 pose transfer; write and return results.json."
     import datetime, sys
@@ -313,24 +357,45 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     train, test = market('train'), market('test')
     dls = pose_dls(train, test, preset, bs=8, seed=0)
-    def pose_net(arch, seed, **kw):   # trained once per setting (`trained_once`), kept in out/pose_net_<arch>_<kwargs>_seed<seed>_...pth
-        settings = dict(arch=arch, arch_kwargs=kw, seed=seed, epochs=pose_epochs, preset=preset, dataset='Market-1501')
+    def pose_net(arch, seed, augment=False, **kw):   # trained once per setting (`trained_once`), kept in out/pose_net_<arch>_<kwargs>_seed<seed>_...pth
+        settings = dict(arch=arch, arch_kwargs=kw, seed=seed, epochs=pose_epochs, preset=preset, dataset='Market-1501', augment=augment)
         def train():
-            net, p = train_pose_net(dls, arch, pose_epochs, seed=seed, **kw)
+            net, p = train_pose_net(dls, arch, pose_epochs, seed=seed, augment=augment, **kw)
             return net, dict(settings, n_classes=18, test_pckh=p)
-        name = f"pose_net_{arch}{''.join(f'_{k}{v}' for k, v in sorted(kw.items()))}_seed{seed}_{preset}_{pose_epochs}ep.pth"
-        return trained_once(out/name, settings, train)[0]
+        name = f"pose_net_{arch}{''.join(f'_{k}{v}' for k, v in sorted(kw.items()))}_seed{seed}_{preset}_{pose_epochs}ep{'_aug' if augment else ''}.pth"
+        return trained_once(out/name, settings, train, defaults=dict(augment=False))[0]   # records from before `augment` existed: False
     test_dl = pose_dls(train, test, preset, bs=8).valid
-    T_s, E = pose_net('unet', 0, width=16, depth=3), pose_net(E_net[0], 1, **E_net[1])
-    T_pckh, E_counts = pose_net_pckh(T_s, test_dl), pose_net_counts(E, test_dl)   # on the real test photos: E's is the ceiling
-    E_pckh = pckh_total(*E_counts)
+    T_s, E = pose_net('unet', 0, width=16, depth=3), pose_net(E_net[0], 1, E_augment, **E_net[1])
+    T_pckh, E_counts = pose_net_pckh(T_s, test_dl), pose_net_counts(E, test_dl, per_image=True)   # on the real test photos: E's is the ceiling
+    E_pckh = pckh_total(E_counts[0].sum(0), E_counts[1].sum(0))
     res = dict(command=command or ' '.join(sys.argv), git_commit=_git_commit(), dataset='Market-1501 (data-root subset)',
                preset=preset, size=list(POSE_PRESETS[preset]), epochs=epochs, epochs_decay=epochs_decay, seeds=list(seeds),
                ngf=ngf, ndf=ndf, n_train_pairs=len(train), n_test_pairs=len(test),
-               T_s=dict(arch='unet', seed=0, test_pckh=T_pckh), E=dict(arch=E_net[0], arch_kwargs=E_net[1], seed=1, test_pckh=E_pckh),
-               upper_bound=dict(ssim=1.0, mask_ssim=1.0, pckh=E_pckh, pckh_per_joint=per_joint(*E_counts)), joints=KEYPOINTS, runs=[],
+               T_s=dict(arch='unet', seed=0, test_pckh=T_pckh), E=dict(arch=E_net[0], arch_kwargs=E_net[1], seed=1, augment=E_augment, epochs=pose_epochs, test_pckh=E_pckh),
+               upper_bound=dict(ssim=1.0, mask_ssim=1.0, **pckh_record(*E_counts)), joints=KEYPOINTS, runs=[],
                started=datetime.datetime.now().isoformat(timespec='seconds'))
     return run_grid(out, res, seeds, variants, dls_for=lambda seed: pose_dls(train, test, preset, bs=bs, seed=seed), T_s=T_s,
                     learner_kw=dict(ngf=ngf, ndf=ndf, weight_mode='area', perceptual_output='logits'),   # L_s compares T_s's heatmaps
                     epochs=(epochs, epochs_decay), quiet=quiet, evaluate=lambda G: evaluate_pose_generator(G, E, test_dl),
                     line=lambda sc: f"SSIM {sc['ssim']:.3f}, mask-SSIM {sc['mask_ssim']:.3f}, PCKh {sc['pckh']:.3f}")
+
+# %% ../nbs/09_pose.ipynb #c0a5e002
+JOINT_GROUPS = {'all joints': KEYPOINTS, 'face': ['nose', 'R eye', 'L eye', 'R ear', 'L ear'], 'hands (wrists)': ['R wrist', 'L wrist'],
+                'body': [j for j in KEYPOINTS if j not in ('nose', 'R eye', 'L eye', 'R ear', 'L ear', 'R wrist', 'L wrist')]}
+
+def pose_compare(res:dict, # a `run_pose_ablation` result (its results.json, read)
+                 variant:str, base:str='pix2pix', # or 'real': the real test photos, the evaluator's ceiling
+                 groups:dict=JOINT_GROUPS, # name -> joints whose counts are pooled
+                 n_boot:int=2000, seed:int=0):
+    "PCKh of variant − base per joint group, paired by seed and test image: difference, 95 % bootstrap interval, verdict."
+    from semseg_gan.metrics import paired_bootstrap
+    runs = {(r['variant'], r['seed']): r for r in res['runs']}
+    seeds = sorted(s for (v, s) in runs if v == variant and (base == 'real' or (base, s) in runs))
+    if not seeds: raise ValueError(f"no seed finished for both {variant!r} and {base!r}")
+    idx = [[KEYPOINTS.index(j) for j in js] for js in groups.values()]
+    def counts(v):   # (seeds, images, groups) each: hits, visible
+        c = [record_counts(res['upper_bound'] if v == 'real' else runs[(v, s)]) for s in seeds]
+        return [np.stack([np.stack([a[:, ix].sum(1) for ix in idx], -1) for a in arrays]) for arrays in zip(*c)]
+    t = paired_bootstrap(*counts(variant), *counts(base), list(groups), None, n_boot, seed)
+    t.attrs.update(variant=variant, base=base, seeds=seeds)
+    return t

@@ -133,6 +133,7 @@ def train_segmenter(data:SemanticPairs, # training pairs (the real images of its
                     augment:bool=False, # `SegAugment` the training batches (zoom, rotation, shift, colour)
                     class_balance:float=0., # weight each class's loss by (median frequency / its frequency) ** this (0: plain cross-entropy)
                     checkpoint=None, # a file: written after every epoch, and resumed from when it exists
+                    cbs=None, # more fastai callbacks (the command line adds one that prints a line per epoch and a time estimate)
                     **arch_kwargs, # passed to the architecture (e.g. width=32)
                    ):
     "Train a segmenter on the real training images; returns (model in eval mode, record with its validation scores)."
@@ -140,7 +141,7 @@ def train_segmenter(data:SemanticPairs, # training pairs (the real images of its
     dls = semantic_dls(data, preset, bs=bs, valid=valid, seed=seed)
     model = build_segmenter(arch, data.n_classes, **arch_kwargs)
     weight = class_balance_weights(dls.train, data.n_classes, class_balance) if class_balance else None
-    cbs = [PhotoToLabels()] + ([SegAugment()] if augment else [])
+    cbs = [PhotoToLabels()] + ([SegAugment()] if augment else []) + list(cbs or [])
     learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(weight=weight, ignore_index=IGNORE_INDEX), opt_func=Adam,
                     metrics=MeanIoU(data.n_classes), cbs=cbs)
     settings = dict(dataset=data.name, arch=arch, arch_kwargs=arch_kwargs, preset=preset, epochs=epochs, bs=bs, lr=lr, seed=seed,
