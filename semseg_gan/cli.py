@@ -218,7 +218,7 @@ def semseg_gan_train(dataset:str='samples', # samples | facades | cityscapes | y
                    f"training {variant} at {shape[0]}x{shape[1]} (height x width, fit '{dls.fit}'), batch {bs}, on {dev}"
                    + (f" ({_count(torch.get_num_threads(), 'thread')})" if dev.type == 'cpu' else ''))
     if world > 1 and main: print(f"{world} processes x batch {bs} = global batch {world * bs}")
-    t_all = time.time()
+    t_all, trained_T = time.time(), False
     with output_folder(out) as out, RunFolderLock(out) if main else nullcontext():   # the lock covers T_s training too
         T = None
         barrier()        # every process sees the folder as it was before T_s is looked for
@@ -231,6 +231,7 @@ def semseg_gan_train(dataset:str='samples', # samples | facades | cityscapes | y
                 model, rec = train_segmenter(data, preset='tiny',   # any preset: the data's own size, set above, wins
                                              epochs=T_s_epochs, seed=seed, quiet=plain, bs=min(8, len(data.subset('train'))),
                                              cbs=[EpochLines(T_s_epochs, print if main else (lambda *a, **k: None))] if plain else None)
+                trained_T = True
                 if main:
                     save_segmenter(model, rec, T)
                     print(f"T_s trained in {rec['train_seconds'] / 60:.1f} min: validation mIoU {rec['valid_scores']['mean_iou']:.2f}")
@@ -251,7 +252,7 @@ def semseg_gan_train(dataset:str='samples', # samples | facades | cityscapes | y
             atomic_write(out/'results.png', lambda f: fig.savefig(f, format='png', dpi=80))
             plt.close(fig)
         barrier()
-    if main: print(f"trained {variant} on {data.name} in {(time.time() - t0) / 60:.1f} min" + (f" ({(time.time() - t_all) / 60:.1f} with T_s)" if semantic else '')
+    if main: print(f"trained {variant} on {data.name} in {(time.time() - t0) / 60:.1f} min" + (f" ({(time.time() - t_all) / 60:.1f} min with T_s)" if trained_T else '')
                    + f": {out/'generator.pth'}, {out/'results.png'}")
 
 def train_main(): run_cli(semseg_gan_train)

@@ -205,7 +205,10 @@ class RunFolderLock:
         if RunFolderLock.held[self.key] == 0:
             del RunFolderLock.held[self.key]
             if self.f is not None:   # a run that ends leaves no .lock behind: remove it while still holding it, then release
-                (self.folder/'.lock').unlink(missing_ok=True); self.f.close(); self.f = None
+                try:   # unless someone removed it by hand and another run made a new one
+                    if os.stat(self.folder/'.lock').st_ino == os.fstat(self.f.fileno()).st_ino: (self.folder/'.lock').unlink()
+                except FileNotFoundError: pass
+                self.f.close(); self.f = None
 
 # %% ../nbs/00_core.ipynb #d407cd4c
 class UnsafeFileError(ValueError):

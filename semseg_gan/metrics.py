@@ -160,8 +160,9 @@ def paired_bootstrap(num_a, den_a, num_b, den_b, # counts (S, N, K) of methods a
             boots.append(np.append(ba - bb, np.nanmean(ba) - np.nanmean(bb)))
         boots = np.array(boots)
         lo, hi, se = np.nanpercentile(boots, 2.5, 0), np.nanpercentile(boots, 97.5, 0), np.nanstd(boots, 0)
-        seed_means = list(np.round(np.nanmean(per_seed, 1), 3))
+        seed_means = [round(float(np.nanmean(ratio_means(IA, UA, [j])) - np.nanmean(ratio_means(IB, UB, [j]))), 3) for j in range(S)]   # as the mean row's difference
     verdict = np.where(lo > 0, 'helps', np.where(hi < 0, 'hurts', 'inconclusive')).astype(object)
+    verdict[np.isnan(d)] = 'no data'   # a unit no item of either method has
     if S < 3: verdict[:] = f'{S} seed(s): too few'   # resampling 1-2 seeds cannot show how much training itself varies
     t = pd.DataFrame({'difference': d, 'CI low': lo, 'CI high': hi, 'verdict': verdict, 'detectable (80 % power)': 2.8 * se,
                       'per seed': [list(np.round(per_seed[:, k], 3)) for k in range(K)] + [seed_means]},

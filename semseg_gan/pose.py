@@ -238,7 +238,7 @@ class ImageToHeatmaps(Callback):
 FLIP_JOINTS = [KEYPOINTS.index(j.replace('R ', 'l ').replace('L ', 'R ').replace('l ', 'L ')) for j in KEYPOINTS]   # left <-> right
 
 class PoseAugment(Callback):
-    "Training batches only: a random left-right flip (the heatmaps of left and right joints swapped), zoom, rotation and shift of photo and heatmaps together, then a random brightness, contrast and saturation of the photo."
+    "Training batches only: a random left-right flip (the heatmaps of left and right joints swapped), zoom, rotation and shift of photo and heatmaps together, then a random brightness, contrast and saturation of the photo. The rotation is drawn in normalised coordinates, so on a 128×64 photo it comes with a slight shear, the same for photo and heatmaps."
     order = -4   # after ImageToHeatmaps: the batch is (photo,), (heatmaps,)
     def __init__(self, zoom=(0.85, 1.15), degrees:float=8., shift:float=0.08, brightness:float=0.15, contrast:float=0.25,
                  saturation:float=0.3, flip:bool=True): store_attr()
@@ -281,7 +281,7 @@ def pose_net_counts(net, dl, images='target', per_image:bool=False) -> tuple: # 
         img = y if images == 'target' else images[i]
         h, k = pckh_counts(keypoints_from_heatmaps(net(img) / HEAT_SCALE), keypoints_from_heatmaps(x[:, :18], 0.5), per_image=True)
         hits.append(h); n.append(k)
-    hits, n = np.concatenate(hits), np.concatenate(n)
+    hits, n = (np.concatenate(hits), np.concatenate(n)) if hits else (np.zeros((0, 18), np.int64),) * 2   # an empty loader counts nothing
     return (hits, n) if per_image else (hits.sum(0), n.sum(0))
 
 def pose_net_pckh(net, dl, images='target') -> float:
