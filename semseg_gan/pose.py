@@ -20,7 +20,7 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import fit_one_cycle
 from fastai.optimizer import Adam
 from .data import data_root
-from .segmenters import build_segmenter, trained_once
+from .segmenters import build_segmenter, trained_once, random_warp_grid, jitter_colour
 
 # %% auto #0
 __all__ = ['KEYPOINTS', 'SKELETON', 'KEYPOINT_PALETTE', 'POSE_PRESETS', 'HEAT_SCALE', 'FLIP_JOINTS', 'JOINT_GROUPS',
@@ -245,21 +245,13 @@ class PoseAugment(Callback):
     def before_batch(self):
         if not self.training: return
         (y,), (h,) = self.xb, self.yb
-        B, u = y.shape[0], lambda lo, hi, *s: torch.empty(B, *s).uniform_(lo, hi).to(y.device)
         if self.flip:
-            f = (torch.rand(B) < 0.5).to(y.device)[:, None, None, None]
+            f = (torch.rand(y.shape[0], device=y.device) < 0.5)[:, None, None, None]
             y, h = torch.where(f, y.flip(-1), y), torch.where(f, h.flip(-1)[:, FLIP_JOINTS], h)
-        z, a = u(*self.zoom), u(-self.degrees, self.degrees) * math.pi / 180
-        c, s = torch.cos(a) / z, torch.sin(a) / z
-        theta = torch.stack([torch.stack([c, -s, u(-2 * self.shift, 2 * self.shift)], 1),
-                             torch.stack([s, c, u(-2 * self.shift, 2 * self.shift)], 1)], 1)
-        grid = F.affine_grid(theta, list(y.shape), align_corners=False)
+        grid = random_warp_grid(y, self.zoom, self.degrees, self.shift)   # as `SegAugment`'s, from 04_segmenters
         y = F.grid_sample(y, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
         h = F.grid_sample(h, grid, mode='bilinear', padding_mode='zeros', align_corners=False)   # a joint moved out of the frame is gone
-        x = (y + 1) / 2; m = x.mean((1, 2, 3), keepdim=True)
-        x = (x - m) * u(1 - self.contrast, 1 + self.contrast, 1, 1, 1) + m + u(-self.brightness, self.brightness, 1, 1, 1)
-        g = x.mean(1, keepdim=True); x = (x - g) * u(1 - self.saturation, 1 + self.saturation, 1, 1, 1) + g
-        self.learn.xb, self.learn.yb = (x.clamp(0, 1) * 2 - 1,), (h,)
+        self.learn.xb, self.learn.yb = (jitter_colour(y, self.brightness, self.contrast, self.saturation),), (h,)
 
 def train_pose_net(dls:PoseDataLoaders, arch:str='unet', epochs:int=30, lr:float=2e-3, seed:int=0, quiet:bool=True,
                    augment:bool=False, # `PoseAugment` the training batches (flip, zoom, rotation, shift, colour)

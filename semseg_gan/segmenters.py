@@ -23,7 +23,8 @@ from .metrics import MeanIoU, confusion_matrix, segmentation_scores
 # %% auto #0
 __all__ = ['SEGMENTERS', 'SegUNet', 'DilatedFCN', 'TorchvisionSegmenter', 'build_segmenter', 'PhotoToLabels',
            'class_balance_weights', 'SegmenterCheckpoint', 'train_segmenter', 'models_dir', 'save_segmenter',
-           'load_segmenter', 'constant_prediction_scores', 'SegAugment', 'trained_once', 'segmenter_once', 'evaluator']
+           'load_segmenter', 'constant_prediction_scores', 'random_warp_grid', 'jitter_colour', 'SegAugment',
+           'trained_once', 'segmenter_once', 'evaluator']
 
 # %% ../nbs/04_segmenters.ipynb #bd04fceb
 def _block(cin, cout):
@@ -200,6 +201,28 @@ def constant_prediction_scores(data:SemanticPairs, split:str, class_id:int, size
     return segmentation_scores(cm)
 
 # %% ../nbs/04_segmenters.ipynb #80bbe883
+def random_warp_grid(y:torch.Tensor, # a batch of photos (B, C, H, W)
+                     zoom=(0.7, 1.3), degrees:float=5., shift:float=0.1) -> torch.Tensor: # an `F.grid_sample` grid
+    "One random zoom, rotation and shift per image, drawn in normalised coordinates (on a non-square photo the rotation shears slightly)."
+    B, u = y.shape[0], lambda lo, hi: torch.empty(B, device=y.device).uniform_(lo, hi)
+    z, a = u(*zoom), u(-degrees, degrees) * math.pi / 180
+    cos, sin = torch.cos(a) / z, torch.sin(a) / z
+    theta = torch.stack([torch.stack([cos, -sin, u(-2 * shift, 2 * shift)], 1),
+                         torch.stack([sin, cos, u(-2 * shift, 2 * shift)], 1)], 1)
+    return F.affine_grid(theta, list(y.shape), align_corners=False)
+
+def jitter_colour(y:torch.Tensor, # photos (B, 3, H, W) in [-1, 1]
+                  brightness:float=0.15, contrast:float=0.25, saturation:float=0.3, # ± ranges, on photos in [0, 1]
+                 ) -> torch.Tensor:
+    "A random contrast, brightness and saturation per image (drawn in that order)."
+    B, u = y.shape[0], lambda lo, hi: torch.empty(B, 1, 1, 1, device=y.device).uniform_(lo, hi)
+    x = (y + 1) / 2
+    m = x.mean((1, 2, 3), keepdim=True)
+    x = (x - m) * u(1 - contrast, 1 + contrast) + m + u(-brightness, brightness)
+    g = x.mean(1, keepdim=True)
+    x = (x - g) * u(1 - saturation, 1 + saturation) + g
+    return x.clamp(0, 1) * 2 - 1
+
 class SegAugment(Callback):
     "Training batches only: a random zoom, rotation and shift of photo and label map together, then a random brightness, contrast and saturation of the photo."
     order = -4   # after PhotoToLabels: the batch is (photo,), (class ids,)
@@ -211,23 +234,13 @@ class SegAugment(Callback):
     def before_batch(self):
         if not self.training: return
         (y,), (t,) = self.xb, self.yb
-        B, u = y.shape[0], lambda lo, hi, *shape: torch.empty(B, *shape, device=y.device).uniform_(lo, hi)
-        z, a = u(*self.zoom), u(-self.degrees, self.degrees) * math.pi / 180
-        cos, sin = torch.cos(a) / z, torch.sin(a) / z
-        theta = torch.stack([torch.stack([cos, -sin, u(-2 * self.shift, 2 * self.shift)], 1),
-                             torch.stack([sin, cos, u(-2 * self.shift, 2 * self.shift)], 1)], 1)
-        grid = F.affine_grid(theta, list(y.shape), align_corners=False)
+        grid = random_warp_grid(y, self.zoom, self.degrees, self.shift)
         y = F.grid_sample(y, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
         t = t.float()[:, None]
         inside = F.grid_sample(torch.ones_like(t), grid, mode='nearest', padding_mode='zeros', align_corners=False) > 0.5
         t = F.grid_sample(t, grid, mode='nearest', padding_mode='zeros', align_corners=False)
         t = torch.where(inside, t, torch.full_like(t, IGNORE_INDEX))[:, 0].long()   # outside the photo: no class
-        x = (y + 1) / 2
-        m = x.mean((1, 2, 3), keepdim=True)
-        x = (x - m) * u(1 - self.contrast, 1 + self.contrast, 1, 1, 1) + m + u(-self.brightness, self.brightness, 1, 1, 1)
-        g = x.mean(1, keepdim=True)
-        x = (x - g) * u(1 - self.saturation, 1 + self.saturation, 1, 1, 1) + g
-        self.learn.xb, self.learn.yb = (x.clamp(0, 1) * 2 - 1,), (t,)
+        self.learn.xb, self.learn.yb = (jitter_colour(y, self.brightness, self.contrast, self.saturation),), (t,)
 
 # %% ../nbs/04_segmenters.ipynb #244ef48c
 def trained_once(path, # where the trained network is kept (a `save_segmenter` file)
