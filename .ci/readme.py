@@ -26,7 +26,7 @@ def render(nb_path='nbs/index.ipynb', img_dir='docs/images'):
             elif 'text/markdown' in data: parts.append(''.join(data['text/markdown']))
             elif 'text/plain' in data: parts.append('```\n' + ''.join(data['text/plain']).rstrip() + '\n```')
             elif out.get('output_type') == 'stream': parts.append('```\n' + ''.join(out['text']).rstrip() + '\n```')
-    stale = [f for f in Path(img_dir).glob('readme_*.png') if f.stem[7:].isdigit() and int(f.stem[7:]) > n_img]   # from an older README
+    stale = [f for f in Path(img_dir).glob('readme_*.png') if f.stem.removeprefix('readme_').isdigit() and int(f.stem.removeprefix('readme_')) > n_img]   # from an older README
     return '<!-- generated from nbs/index.ipynb by .ci/readme.py: edit the notebook, not this file -->\n\n' + '\n\n'.join(parts) + '\n', stale
 
 if __name__ == '__main__':

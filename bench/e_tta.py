@@ -13,7 +13,7 @@ import argparse, json, sys
 import numpy as np
 import torch, torch.nn.functional as F
 from semseg_gan.core import labels_from_one_hot, atomic_write
-from semseg_gan.data import facades
+from semseg_gan.data import facades, PRESETS
 from semseg_gan.segmenters import load_segmenter, models_dir
 from semseg_gan.ablation import test_set, _git_commit
 from semseg_gan.benchmark import iou_counts, iou_from_counts
@@ -44,7 +44,7 @@ def main():
     if bad := [c for c in configs if c not in CONFIGS]: sys.exit(f"--configs: unknown {bad}; choose from {list(CONFIGS)}")
     torch.set_num_threads(1)
     E, rec = load_segmenter(models_dir()/a.model)
-    preset = a.preset or (rec.get('preset') if rec.get('preset') in ('tiny', 'cpu', 'paper') else 'cpu')
+    preset = a.preset or (rec.get('preset') if rec.get('preset') in PRESETS else 'cpu')
     data = facades(); s, y = test_set(data, preset); lab = labels_from_one_hot(s); K = data.n_classes
     if a.from_preset:   # the photos at the smaller size, resized up as a generated image would be
         y = F.interpolate(test_set(data, a.from_preset)[1], size=y.shape[-2:], mode='bilinear', align_corners=False)

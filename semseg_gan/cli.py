@@ -219,6 +219,7 @@ def semseg_gan_train(dataset:str='samples', # samples | facades | cityscapes | y
                    + (f" ({_count(torch.get_num_threads(), 'thread')})" if dev.type == 'cpu' else ''))
     if world > 1 and main: print(f"{world} processes x batch {bs} = global batch {world * bs}")
     t_all, trained_T = time.time(), False
+    plain = quiet or not sys.stdout.isatty()   # a log file or --quiet: one plain line per epoch and an estimate, no progress bar
     with output_folder(out) as out, RunFolderLock(out) if main else nullcontext():   # the lock covers T_s training too
         T = None
         barrier()        # every process sees the folder as it was before T_s is looked for
@@ -227,7 +228,6 @@ def semseg_gan_train(dataset:str='samples', # samples | facades | cityscapes | y
             if not T_s and T.exists(): _T_s_for_run(T, data, preset, T_s_epochs, seed, resume, say=main)
             elif not T.exists():
                 if main: print(f"training T_s on {data.name}'s training split ({preset}, {T_s_epochs} epochs) -> {T}")
-                plain = quiet or not sys.stdout.isatty()   # as for the GAN below: a line per epoch and an estimate, no progress bar
                 model, rec = train_segmenter(data, preset='tiny',   # any preset: the data's own size, set above, wins
                                              epochs=T_s_epochs, seed=seed, quiet=plain, bs=min(8, len(data.subset('train'))),
                                              cbs=[EpochLines(T_s_epochs, print if main else (lambda *a, **k: None))] if plain else None)
@@ -242,7 +242,7 @@ def semseg_gan_train(dataset:str='samples', # samples | facades | cityscapes | y
         learn.config['seed'] = seed   # a resume with another seed would use another split: refused
         t0 = time.time()
         run = lambda: learn.fit_pix2pix(epochs, epochs_decay, resume=ckpt if resume else None, trust=trust, allow_changes=changes)
-        if quiet or not sys.stdout.isatty():    # a log file or --quiet: one plain line per epoch, no progress bar
+        if plain:
             learn.add_cb(EpochLines(epochs + epochs_decay, print if main else (lambda *a, **k: None)))
             with quietly(learn): run()
         else: run()                             # a terminal: fastai's progress bar and table

@@ -192,9 +192,7 @@ class RunFolderLock:
                 self.f.close(); self.f = None
                 raise RuntimeError(f"another run is writing to {self.folder} (it holds {self.folder/'.lock'}); "
                                    f"wait for it to finish, or choose another output folder.") from None
-            try: same = os.stat(self.folder/'.lock').st_ino == os.fstat(self.f.fileno()).st_ino
-            except FileNotFoundError: same = False
-            if same: break
+            if self._ours(): break
             self.f.close()   # a finishing run removed the file between our open and our lock: lock the new one
         self.f.seek(0); self.f.truncate(); self.f.write(f"pid {os.getpid()}\n"); self.f.flush()
         RunFolderLock.held[self.key] = 1
@@ -205,10 +203,12 @@ class RunFolderLock:
         if RunFolderLock.held[self.key] == 0:
             del RunFolderLock.held[self.key]
             if self.f is not None:   # a run that ends leaves no .lock behind: remove it while still holding it, then release
-                try:   # unless someone removed it by hand and another run made a new one
-                    if os.stat(self.folder/'.lock').st_ino == os.fstat(self.f.fileno()).st_ino: (self.folder/'.lock').unlink()
-                except FileNotFoundError: pass
+                if self._ours(): (self.folder/'.lock').unlink(missing_ok=True)   # unless someone removed it by hand and another run made a new one
                 self.f.close(); self.f = None
+    def _ours(self) -> bool:
+        "Whether `.lock` in the folder is still the file this run opened (not removed, not replaced)."
+        try: return os.stat(self.folder/'.lock').st_ino == os.fstat(self.f.fileno()).st_ino
+        except FileNotFoundError: return False
 
 # %% ../nbs/00_core.ipynb #d407cd4c
 class UnsafeFileError(ValueError):

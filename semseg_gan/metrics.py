@@ -152,7 +152,8 @@ def paired_bootstrap(num_a, den_a, num_b, den_b, # counts (S, N, K) of methods a
         warnings.simplefilter('ignore', RuntimeWarning)   # units absent from the sampled items give nan
         a, b = ratio_means(IA, UA), ratio_means(IB, UB)
         d = np.append(a - b, np.nanmean(a) - np.nanmean(b))
-        per_seed = np.array([ratio_means(IA, UA, [j]) - ratio_means(IB, UB, [j]) for j in range(S)])   # (S, K)
+        pa, pb = (np.array([ratio_means(I, U, [j]) for j in range(S)]) for I, U in ((IA, UA), (IB, UB)))   # (S, K) each seed's scores
+        per_seed = pa - pb
         rng, boots = np.random.default_rng(seed), []
         for _ in range(n_boot):
             si, ii = rng.integers(0, S, S), rng.integers(0, N, N)
@@ -160,7 +161,7 @@ def paired_bootstrap(num_a, den_a, num_b, den_b, # counts (S, N, K) of methods a
             boots.append(np.append(ba - bb, np.nanmean(ba) - np.nanmean(bb)))
         boots = np.array(boots)
         lo, hi, se = np.nanpercentile(boots, 2.5, 0), np.nanpercentile(boots, 97.5, 0), np.nanstd(boots, 0)
-        seed_means = [round(float(np.nanmean(ratio_means(IA, UA, [j])) - np.nanmean(ratio_means(IB, UB, [j]))), 3) for j in range(S)]   # as the mean row's difference
+        seed_means = [round(float(v), 3) for v in np.nanmean(pa, 1) - np.nanmean(pb, 1)]   # as the mean row's difference
     verdict = np.where(lo > 0, 'helps', np.where(hi < 0, 'hurts', 'inconclusive')).astype(object)
     verdict[np.isnan(d)] = 'no data'   # a unit no item of either method has
     if S < 3: verdict[:] = f'{S} seed(s): too few'   # resampling 1-2 seeds cannot show how much training itself varies

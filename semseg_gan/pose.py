@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_pose.ipynb #b3397cbf
 from __future__ import annotations
-import json, math, re, random
+import json, re, random
 from fastcore.basics import store_attr
 from pathlib import Path
 import numpy as np
@@ -359,12 +359,12 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
     test_dl = pose_dls(train, test, preset, bs=8).valid
     T_s, E = pose_net('unet', 0, width=16, depth=3), pose_net(E_net[0], 1, E_augment, **E_net[1])
     T_pckh, E_counts = pose_net_pckh(T_s, test_dl), pose_net_counts(E, test_dl, per_image=True)   # on the real test photos: E's is the ceiling
-    E_pckh = pckh_total(E_counts[0].sum(0), E_counts[1].sum(0))
+    ceiling = pckh_record(*E_counts)
     res = dict(command=command or ' '.join(sys.argv), git_commit=_git_commit(), dataset='Market-1501 (data-root subset)',
                preset=preset, size=list(POSE_PRESETS[preset]), epochs=epochs, epochs_decay=epochs_decay, seeds=list(seeds),
                ngf=ngf, ndf=ndf, n_train_pairs=len(train), n_test_pairs=len(test),
-               T_s=dict(arch='unet', seed=0, test_pckh=T_pckh), E=dict(arch=E_net[0], arch_kwargs=E_net[1], seed=1, augment=E_augment, epochs=pose_epochs, test_pckh=E_pckh),
-               upper_bound=dict(ssim=1.0, mask_ssim=1.0, **pckh_record(*E_counts)), joints=KEYPOINTS, runs=[],
+               T_s=dict(arch='unet', seed=0, test_pckh=T_pckh), E=dict(arch=E_net[0], arch_kwargs=E_net[1], seed=1, augment=E_augment, epochs=pose_epochs, test_pckh=ceiling['pckh']),
+               upper_bound=dict(ssim=1.0, mask_ssim=1.0, **ceiling), joints=KEYPOINTS, runs=[],
                started=datetime.datetime.now().isoformat(timespec='seconds'))
     return run_grid(out, res, seeds, variants, dls_for=lambda seed: pose_dls(train, test, preset, bs=bs, seed=seed), T_s=T_s,
                     learner_kw=dict(ngf=ngf, ndf=ndf, weight_mode='area', perceptual_output='logits'),   # L_s compares T_s's heatmaps
@@ -372,8 +372,8 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
                     line=lambda sc: f"SSIM {sc['ssim']:.3f}, mask-SSIM {sc['mask_ssim']:.3f}, PCKh {sc['pckh']:.3f}")
 
 # %% ../nbs/09_pose.ipynb #c0a5e002
-JOINT_GROUPS = {'all joints': KEYPOINTS, 'face': ['nose', 'R eye', 'L eye', 'R ear', 'L ear'], 'hands (wrists)': ['R wrist', 'L wrist'],
-                'body': [j for j in KEYPOINTS if j not in ('nose', 'R eye', 'L eye', 'R ear', 'L ear', 'R wrist', 'L wrist')]}
+_FACE, _HANDS = ['nose', 'R eye', 'L eye', 'R ear', 'L ear'], ['R wrist', 'L wrist']
+JOINT_GROUPS = {'all joints': KEYPOINTS, 'face': _FACE, 'hands (wrists)': _HANDS, 'body': [j for j in KEYPOINTS if j not in _FACE + _HANDS]}
 
 def pose_compare(res:dict, # a `run_pose_ablation` result (its results.json, read)
                  variant:str, base:str='pix2pix', # or 'real': the real test photos, the evaluator's ceiling
