@@ -20,8 +20,8 @@ __all__ = ['BENCH_CLASSES', 'SKY', 'WALL', 'WINDOW', 'DOOR', 'CORNICE', 'SILL', 
            'BENCH_RUN', 'BENCH_T_S', 'REAL_E', 'REAL_T_S', 'REAL_RUN', 'GRIDS', 'bench_layout', 'bench_paint',
            'bench_facade', 'bench_cache_dir', 'make_bench_facades', 'bench_facades', 'bench_class_stats',
            'coarse_grid_iou', 'bench_evaluator', 'd_grid', 'nearest_drop_rate', 'iou_counts', 'iou_from_counts',
-           'bench_T_s', 'ValCurve', 'bench_run', 'bench_worker', 'bench_grid', 'bench_results', 'bench_compare',
-           'bench_scores']
+           'bench_T_s', 'grid_evaluator', 'ValCurve', 'bench_run', 'bench_worker', 'bench_grid', 'bench_results',
+           'bench_compare', 'bench_scores']
 
 # %% ../nbs/12_controlled_benchmark.ipynb #414f2bf8
 BENCH_CLASSES = ['sky', 'wall', 'window', 'door', 'cornice', 'sill', 'balcony', 'shop', 'deco', 'sign']
@@ -281,8 +281,10 @@ def bench_T_s(data:SemanticPairs, retrain:bool=False, quiet:bool=True):
     "T_s of the 'semloss' setting: a wider, deeper SegUNet than E, another seed (`BENCH_T_S`), trained once and kept."
     return _segmenter_once(data, 'T_s', BENCH_T_S, retrain, quiet)
 
-# The real CMP facades at 128 px (part 3): E deeper than T_s (5 levels against 4), augmented, another seed
-REAL_E = dict(arch='unet', preset='cpu', epochs=60, seed=1, augment=True, arch_kwargs=dict(width=32, depth=5))
+# The real CMP facades at 128 px (part 3): E deeper than T_s (5 levels against 4), augmented, class-balanced, other seeds;
+# two of them (seeds 1 and 2), each photo read at four scales and mirrored: the mean softmax of 16 looks (`grid_evaluator`)
+REAL_E = dict(arch='unet', preset='cpu', epochs=60, seeds=(1, 2), augment=True, class_balance=0.5, arch_kwargs=dict(width=32, depth=5),
+              tta=dict(flip=True, scales=(0.75, 1., 1.25, 1.5)))
 REAL_T_S = dict(arch='unet', preset='cpu', epochs=40, seed=0, arch_kwargs=dict(width=32, depth=4))   # the package's default T_s
 REAL_RUN = dict(preset='cpu', bs=1, ngf=64, ndf=64, epochs=8, epochs_decay=8)   # pix2pix's networks and batch, 8 + 8 epochs
 
@@ -290,6 +292,16 @@ GRIDS = {   # a grid's data (from `bench_set`), its E and T_s (settings of `_seg
     'bench':   dict(data=lambda bench_set: bench_facades(**(bench_set or {})), E=BENCH_E, T_s=BENCH_T_S, run=BENCH_RUN, rare=BENCH_RARE),
     'facades': dict(data=lambda bench_set: facades(), E=REAL_E, T_s=REAL_T_S, run=REAL_RUN, rare=['door', 'sill', 'deco', 'pillar']),
 }
+
+def grid_evaluator(data:SemanticPairs, # the grid's data set (each network trains on its training split)
+                   cfg:dict, # settings of `_segmenter_once`, plus `seeds` (one network per seed: an ensemble) and `tta` (`SegEnsemble`'s flip, scales)
+                   quiet:bool=True) -> tuple: # (E in eval mode, each network's training record)
+    "A grid's E: one kept segmenter, or the mean softmax of several (`seeds`), each photo read several ways (`tta`); each trained once, then kept."
+    from semseg_gan.segmenters import SegEnsemble
+    cfg = dict(cfg); seeds, tta = cfg.pop('seeds', None), cfg.pop('tta', None)
+    nets, recs = zip(*(_segmenter_once(data, 'E', {**cfg, 'seed': s}, False, quiet) for s in (seeds or [cfg['seed']])))
+    E = nets[0] if len(nets) == 1 and not tta else SegEnsemble(nets, **(tta or {})).eval()
+    return E, list(recs)
 
 def _grid_settings(grid:str, E_settings:dict|None, T_s_settings:dict|None, budget:dict) -> tuple:
     "A grid's entry, its run budget, and its E and T_s settings, each with the caller's overrides."
@@ -335,7 +347,7 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     out = Path(results)/f'{setting}_seed{seed}.json'
     if out.exists(): return json.loads(out.read_text())
     data = g['data'](bench_set)
-    E, E_rec = _segmenter_once(data, 'E', E_cfg, False, True)
+    E = grid_evaluator(data, E_cfg)[0]
     uses_T_s = _needs_T_s(setting)
     T_s = _segmenter_once(data, 'T_s', T_cfg, False, True)[0] if uses_T_s else None
     run = Path(runs)/f'{setting}_seed{seed}'
@@ -403,7 +415,7 @@ def bench_grid(settings=tuple(BENCH_SETTINGS), seeds=tuple(range(5)),
     if bad: raise ValueError(f"unknown setting(s) {bad}: choose from {list(BENCH_SETTINGS)}")
     g, _, E_cfg, T_cfg = _grid_settings(grid, E_settings, T_s_settings, budget)
     data = g['data'](bench_set)                      # E (and T_s, if a setting needs it) are made once, here, before the workers start
-    _segmenter_once(data, 'E', E_cfg, False, True)
+    grid_evaluator(data, E_cfg)
     if any(map(_needs_T_s, settings)): _segmenter_once(data, 'T_s', T_cfg, False, True)
     extra = dict(grid=grid, E_settings=E_settings, T_s_settings=T_s_settings)
     command = (f"bench_grid(settings={tuple(settings)!r}, seeds={tuple(seeds)!r}, runs={str(runs)!r}, results={str(results)!r}, "

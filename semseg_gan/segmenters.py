@@ -24,7 +24,7 @@ from .metrics import MeanIoU, confusion_matrix, segmentation_scores
 __all__ = ['SEGMENTERS', 'SegUNet', 'DilatedFCN', 'TorchvisionSegmenter', 'build_segmenter', 'PhotoToLabels',
            'class_balance_weights', 'SegmenterCheckpoint', 'train_segmenter', 'models_dir', 'save_segmenter',
            'load_segmenter', 'constant_prediction_scores', 'random_warp_grid', 'jitter_colour', 'SegAugment',
-           'trained_once', 'segmenter_once', 'evaluator']
+           'trained_once', 'segmenter_once', 'evaluator', 'SegEnsemble']
 
 # %% ../nbs/04_segmenters.ipynb #bd04fceb
 def _block(cin, cout):
@@ -292,3 +292,28 @@ def evaluator(data, # the dataset (its train split's real images)
     tag = ''.join(f'_{k}{v}' for k, v in sorted(arch_kwargs.items())) + ('_aug' if augment else '')
     path = Path(path) if path else models_dir()/f"{data.name.split()[0].lower()}_E_{arch}_{preset}{tag}.pth"
     return segmenter_once(data, path, arch, preset, epochs, seed, augment, arch_kwargs, quiet=quiet)
+
+# %% ../nbs/04_segmenters.ipynb #2f3d12e4
+class SegEnsemble(nn.Module):
+    "Mean softmax of several segmenters over several looks at each photo (rescaled copies, mirror images), at the photo's size."
+    def __init__(self, models, # segmenters returning (B, K, H, W) logits, all with the same K
+                 scales=(1.,), # also read each photo resized by these factors (bilinear); outputs resized back
+                 flip:bool=False, # also read each photo mirrored left-right; outputs mirrored back
+                ):
+        super().__init__()
+        models = list(models)
+        if not models: raise ValueError("SegEnsemble needs at least one segmenter")
+        if not scales or any(not sc > 0 for sc in scales): raise ValueError(f"scales must be positive factors, got {scales!r}")
+        self.models, self.scales, self.flip = nn.ModuleList(models), tuple(float(sc) for sc in scales), flip
+
+    def forward(self, x):
+        out, n = 0, 0
+        for sc in self.scales:
+            xs = x if sc == 1 else F.interpolate(x, scale_factor=sc, mode='bilinear', align_corners=False)
+            for fl in ((False, True) if self.flip else (False,)):
+                for m in self.models:
+                    o = m(xs.flip(-1) if fl else xs)
+                    if fl: o = o.flip(-1)
+                    if sc != 1: o = F.interpolate(o, size=x.shape[-2:], mode='bilinear', align_corners=False)
+                    out, n = out + o.softmax(1), n + 1
+        return out / n
