@@ -409,11 +409,11 @@ def check_data(data, # a DatasetSpec, a dataset.json path, a built-in name, or S
             try:
                 r = read_map(reader, label); ids = r['ids']
                 f['unknown_pixels'], f['unknown_colours'] = r['unknown_pixels'], {str(list(k)): v for k, v in list(r['unknown_colours'].items())[:5]}
-                if r['problem']: f['problems'].append(r['problem'])
+                if r['problem']: f['problems'].append(f"label map {f['map']}: {r['problem']}")   # every problem names its file
                 c = np.bincount(ids[ids < K].ravel(), minlength=K)
                 px += c
                 if f['split'] in images: images[f['split']] += c > 0
-            except Exception as e: f['problems'].append(f"map cannot be read: {e}")
+            except Exception as e: f['problems'].append(f"label map {f['map']} cannot be read: {e}")
         files.append(f)
     bad = [f for f in files if f['problems']]
     stray = [f for f in files if f['unknown_pixels'] and not f['problems']]
@@ -462,7 +462,7 @@ def check_text(report:dict, # from `check_data`
     bad = [f for f in r['files'] if f['problems']]
     if bad:
         out.append(f"PROBLEMS: {r['bad_pairs']} of {r['pairs']} pairs:")
-        out += [f"  [{f['split']}] {f['photo']} / {f['map']}: " + '; '.join(f['problems']) for f in bad[:n_show]]
+        out += [f"  [{f['split']}] " + '; '.join(f['problems']) for f in bad[:n_show]]   # each problem names its file
         if len(bad) > n_show: out.append(f"  ... and {len(bad) - n_show} more (all of them in check_data's report; "
                                          f"semseg_gan_check_data --out writes it as JSON)")
         out.append("To do: fix or remove these files; for colours of no class check labels.palette (and max_distance for "

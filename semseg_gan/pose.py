@@ -356,7 +356,7 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
             return net, dict(settings, n_classes=18, test_pckh=p)
         name = f"pose_net_{arch}{''.join(f'_{k}{v}' for k, v in sorted(kw.items()))}_seed{seed}_{preset}_{pose_epochs}ep{'_aug' if augment else ''}.pth"
         return trained_once(out/name, settings, train, defaults=dict(augment=False))[0]   # records from before `augment` existed: False
-    test_dl = pose_dls(train, test, preset, bs=8).valid
+    test_dl = dls.valid                                   # the real test photos, in order (bs 8)
     T_s, E = pose_net('unet', 0, width=16, depth=3), pose_net(E_net[0], 1, E_augment, **E_net[1])
     T_pckh, E_counts = pose_net_pckh(T_s, test_dl), pose_net_counts(E, test_dl, per_image=True)   # on the real test photos: E's is the ceiling
     ceiling = pckh_record(*E_counts)
