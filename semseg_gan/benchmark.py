@@ -20,8 +20,8 @@ __all__ = ['BENCH_CLASSES', 'SKY', 'WALL', 'WINDOW', 'DOOR', 'CORNICE', 'SILL', 
            'BENCH_RUN', 'BENCH_T_S', 'REAL_E', 'REAL_T_S', 'REAL_RUN', 'GRIDS', 'bench_layout', 'bench_paint',
            'bench_facade', 'bench_cache_dir', 'make_bench_facades', 'bench_facades', 'bench_class_stats',
            'coarse_grid_iou', 'bench_evaluator', 'd_grid', 'nearest_drop_rate', 'iou_counts', 'iou_from_counts',
-           'bench_T_s', 'grid_evaluator', 'ValCurve', 'bench_run', 'bench_worker', 'bench_grid', 'bench_results',
-           'bench_compare', 'bench_scores']
+           'bench_T_s', 'grid_evaluator', 'epoch_losses', 'ValCurve', 'bench_run', 'bench_worker', 'bench_grid',
+           'bench_results', 'bench_compare', 'bench_scores']
 
 # %% ../nbs/12_controlled_benchmark.ipynb #414f2bf8
 BENCH_CLASSES = ['sky', 'wall', 'window', 'door', 'cornice', 'sill', 'balcony', 'shop', 'deco', 'sign']
@@ -313,6 +313,13 @@ def _needs_T_s(setting:str) -> bool:
     from semseg_gan.gan import VARIANTS
     return VARIANTS[BENCH_SETTINGS[setting][0]]['rec'] == 'semantic'
 
+def epoch_losses(csv_path) -> dict:
+    "Per epoch, the mean of each loss `BatchLog` wrote (G's, D's and each class's D term): {column: [one value per epoch]}."
+    import pandas as pd
+    if not Path(csv_path).exists(): return {}
+    m = pd.read_csv(csv_path).drop(columns=['iter', 'lr']).groupby('epoch').mean()
+    return {c: [None if np.isnan(v) else round(float(v), 5) for v in m[c]] for c in m.columns}
+
 class ValCurve(Callback):
     "After each epoch: E's per-class IoU on G's images of the validation maps, kept in `curve.json` in the run folder."
     order = 90
@@ -355,7 +362,7 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     s_val, y_val = test_set(data, cfg['preset'], 'val')
     set_seed(seed)
     dls = semantic_dls(data, cfg['preset'], bs=cfg['bs'], seed=seed)
-    learn = semseg_gan_learner(dls, variant, T_s=T_s, path=run, ngf=cfg['ngf'], ndf=cfg['ndf'], batch_log=False, **opts)
+    learn = semseg_gan_learner(dls, variant, T_s=T_s, path=run, ngf=cfg['ngf'], ndf=cfg['ndf'], **opts)   # BatchLog: losses_per_batch.csv
     t0 = time.time()
     from semseg_gan.gan import load_checkpoint
     done = load_checkpoint(ck)['epochs_done'] if ck.exists() else 0
@@ -370,7 +377,7 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     res = dict(setting=setting, seed=seed, variant=variant, options=opts, **cfg, dataset=data.name, bench_set=bench_set or {}, classes=list(data.classes),
                git=_git_commit(), command=command, grid=grid, E=E_cfg, T_s=T_cfg if uses_T_s else None, torch_threads=torch.get_num_threads(),
                minutes_this_session=round((time.time() - t0) / 60, 1), resumed=done > 0,
-               curve=json.loads((run/'curve.json').read_text()), test={})
+               curve=json.loads((run/'curve.json').read_text()), losses=epoch_losses(run/'losses_per_batch.csv'), test={})
     for mode in TEST_MODES:
         set_seed(seed)   # 'train' mode uses dropout: the same draws for every setting
         I, U = iou_counts(E, generate(G, s_t, mode=mode), lab, data.n_classes)
