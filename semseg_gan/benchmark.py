@@ -369,7 +369,7 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     if done < cfg['epochs'] + cfg['epochs_decay']:
         with quietly(learn):
             learn.fit_pix2pix(cfg['epochs'], cfg['epochs_decay'], resume=ck if ck.exists() else None,
-                              cbs=[ValCurve(E, s_val, labels_from_one_hot(s_val), data.n_classes)])
+                              cbs=[ValCurve(getattr(E, 'models', [E])[0], s_val, labels_from_one_hot(s_val), data.n_classes)])   # an ensemble's first network, plain: 1/20 of its cost
     else: learn.model.G.load_state_dict(load_checkpoint(ck)['G'])   # trained to the end, stopped before its result was written
     G = learn.model.G
     s_t, y_t = test_set(data, cfg['preset'])
