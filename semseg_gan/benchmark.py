@@ -283,23 +283,26 @@ def bench_T_s(data:SemanticPairs, retrain:bool=False, quiet:bool=True):
 
 # The real CMP facades at 128 px (part 3): E deeper than T_s (5 levels against 4), augmented, class-balanced, other seeds;
 # two of them (seeds 1 and 2), each photo read at four scales and mirrored: the mean softmax of 16 looks (`grid_evaluator`)
-REAL_E = dict(arch='unet', preset='cpu', epochs=60, seeds=(1, 2), augment=True, class_balance=0.5, arch_kwargs=dict(width=32, depth=5),
+REAL_E = dict(arch='unet', preset='cpu', epochs=60, ensemble_seeds=(1, 2), augment=True, class_balance=0.5, arch_kwargs=dict(width=32, depth=5),
               tta=dict(flip=True, scales=(0.75, 1., 1.25, 1.5)))
 REAL_T_S = dict(arch='unet', preset='cpu', epochs=40, seed=0, arch_kwargs=dict(width=32, depth=4))   # the package's default T_s
 REAL_RUN = dict(preset='cpu', bs=1, ngf=64, ndf=64, epochs=8, epochs_decay=8)   # pix2pix's networks and batch, 8 + 8 epochs
 
-GRIDS = {   # a grid's data (from `bench_set`), its E and T_s (settings of `_segmenter_once`), one run's budget, the classes reported first
+GRIDS = {   # a grid's data (from `bench_set`), its E (settings of `grid_evaluator`) and T_s (of `_segmenter_once`), one run's budget, the classes reported first
     'bench':   dict(data=lambda bench_set: bench_facades(**(bench_set or {})), E=BENCH_E, T_s=BENCH_T_S, run=BENCH_RUN, rare=BENCH_RARE),
     'facades': dict(data=lambda bench_set: facades(), E=REAL_E, T_s=REAL_T_S, run=REAL_RUN, rare=['door', 'sill', 'deco', 'pillar']),
 }
 
 def grid_evaluator(data:SemanticPairs, # the grid's data set (each network trains on its training split)
-                   cfg:dict, # settings of `_segmenter_once`, plus `seeds` (one network per seed: an ensemble) and `tta` (`SegEnsemble`'s flip, scales)
+                   cfg:dict, # settings of `_segmenter_once` with `seed`, or with `ensemble_seeds` (one network per seed); `tta`: `SegEnsemble`'s flip, scales
                    quiet:bool=True) -> tuple: # (E in eval mode, each network's training record)
-    "A grid's E: one kept segmenter, or the mean softmax of several (`seeds`), each photo read several ways (`tta`); each trained once, then kept."
+    "A grid's E: one kept segmenter, or the mean softmax of several (`ensemble_seeds`), each photo read several ways (`tta`); each trained once, then kept."
     from semseg_gan.segmenters import SegEnsemble
-    cfg = dict(cfg); seeds, tta = cfg.pop('seeds', None), cfg.pop('tta', None)
-    nets, recs = zip(*(_segmenter_once(data, 'E', {**cfg, 'seed': s}, False, quiet) for s in (seeds or [cfg['seed']])))
+    cfg = dict(cfg); seeds, seed, tta = cfg.pop('ensemble_seeds', None), cfg.pop('seed', None), cfg.pop('tta', None)
+    if (seeds is None) == (seed is None):
+        raise ValueError(f"E's settings need either seed= (one network) or ensemble_seeds= (several), not {'both' if seed is not None else 'neither'}: "
+                         "to override one with the other, set the other to None")
+    nets, recs = zip(*(_segmenter_once(data, 'E', {**cfg, 'seed': s}, False, quiet) for s in (seeds or [seed])))
     E = nets[0] if len(nets) == 1 and not tta else SegEnsemble(nets, **(tta or {})).eval()
     return E, list(recs)
 
@@ -313,15 +316,22 @@ def _needs_T_s(setting:str) -> bool:
     from semseg_gan.gan import VARIANTS
     return VARIANTS[BENCH_SETTINGS[setting][0]]['rec'] == 'semantic'
 
+def _listed(values, digits=None) -> list:
+    "Floats for JSON: NaN (a class with no pixels, a loss with no batch) becomes None; rounded to `digits` if given."
+    return [None if np.isnan(v) else (round(float(v), digits) if digits else float(v)) for v in values]
+
 def epoch_losses(csv_path) -> dict:
     "Per epoch, the mean of each loss `BatchLog` wrote (G's, D's and each class's D term): {column: [one value per epoch]}."
     import pandas as pd
     if not Path(csv_path).exists(): return {}
-    m = pd.read_csv(csv_path).drop(columns=['iter', 'lr']).groupby('epoch').mean()
-    return {c: [None if np.isnan(v) else round(float(v), 5) for v in m[c]] for c in m.columns}
+    df = pd.read_csv(csv_path).drop(columns=['iter', 'lr'])
+    cls = [c for c in df.columns if c.startswith('D_class_')]
+    df[cls] = df[cls].mask(df[cls] == 0)   # a class's term is exactly 0 in a batch without it: averaged over the batches that have it
+    m = df.groupby('epoch').mean()
+    return {c: _listed(m[c], 5) for c in m.columns}
 
 class ValCurve(Callback):
-    "After each epoch: E's per-class IoU on G's images of the validation maps, kept in `curve.json` in the run folder."
+    "After each epoch: the evaluator's per-class IoU on G's images of the validation maps, kept in `curve.json` in the run folder."
     order = 90
     def __init__(self, E, s, y_labels, K): self.E, self.s, self.t, self.K = E, s, y_labels, K
     def before_fit(self):
@@ -332,7 +342,7 @@ class ValCurve(Callback):
         from semseg_gan.core import _replaying
         if _replaying(self): return
         I, U = iou_counts(self.E, generate(self.learn.model.G, self.s), self.t, self.K)
-        self.rows.append(dict(epoch=self.epoch, per_class_iou=[None if np.isnan(v) else round(float(v), 4) for v in iou_from_counts(I, U)]))
+        self.rows.append(dict(epoch=self.epoch, per_class_iou=_listed(iou_from_counts(I, U), 4)))
         atomic_write(self.learn.path/'curve.json', lambda f: f.write(json.dumps(self.rows).encode()))
 
 def bench_run(setting:str, # a key of `BENCH_SETTINGS`
@@ -381,13 +391,13 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     for mode in TEST_MODES:
         set_seed(seed)   # 'train' mode uses dropout: the same draws for every setting
         I, U = iou_counts(E, generate(G, s_t, mode=mode), lab, data.n_classes)
-        res['test'][mode] = dict(per_class_iou=[None if np.isnan(v) else float(v) for v in iou_from_counts(I, U)],
+        res['test'][mode] = dict(per_class_iou=_listed(iou_from_counts(I, U)),
                                  inter=I.tolist(), union=U.tolist())
     I, U = iou_counts(E, y_t, lab, data.n_classes)
-    res['real'] = dict(per_class_iou=[None if np.isnan(v) else float(v) for v in iou_from_counts(I, U)])
+    res['real'] = dict(per_class_iou=_listed(iou_from_counts(I, U)))
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, lambda f: f.write(json.dumps(res).encode()))
-    return res
+    return json.loads(out.read_text())   # as a later call reads it (tuples become lists)
 
 # %% ../nbs/12_controlled_benchmark.ipynb #88bc0d7d
 def _fmt(v): return 'n/a' if v is None else f'{v:.3f}'   # a class absent from the test images has no IoU

@@ -295,7 +295,7 @@ def evaluator(data, # the dataset (its train split's real images)
 
 # %% ../nbs/04_segmenters.ipynb #2f3d12e4
 class SegEnsemble(nn.Module):
-    "Mean softmax of several segmenters over several looks at each photo (rescaled copies, mirror images), at the photo's size."
+    "Mean softmax of several segmenters over several looks at each photo (rescaled copies, mirror images), at the photo's size: probabilities (B, K, H, W), not logits."
     def __init__(self, models, # segmenters returning (B, K, H, W) logits, all with the same K
                  scales=(1.,), # also read each photo resized by these factors (bilinear); outputs resized back
                  flip:bool=False, # also read each photo mirrored left-right; outputs mirrored back
