@@ -295,15 +295,17 @@ GRIDS = {   # a grid's data (from `bench_set`), its E (settings of `grid_evaluat
 
 def grid_evaluator(data:SemanticPairs, # the grid's data set (each network trains on its training split)
                    cfg:dict, # settings of `_segmenter_once` with `seed`, or with `ensemble_seeds` (one network per seed); `tta`: `SegEnsemble`'s flip, scales
-                   quiet:bool=True) -> tuple: # (E in eval mode, each network's training record)
+                   quiet:bool=True,
+                   first_only:bool=False, # only the first network, in one look (cheap: for the per-epoch validation curve)
+                  ) -> tuple: # (E in eval mode, each network's training record)
     "A grid's E: one kept segmenter, or the mean softmax of several (`ensemble_seeds`), each photo read several ways (`tta`); each trained once, then kept."
     from semseg_gan.segmenters import SegEnsemble
     cfg = dict(cfg); seeds, seed, tta = cfg.pop('ensemble_seeds', None), cfg.pop('seed', None), cfg.pop('tta', None)
     if (seeds is None) == (seed is None):
         raise ValueError(f"E's settings need either seed= (one network) or ensemble_seeds= (several), not {'both' if seed is not None else 'neither'}: "
                          "to override one with the other, set the other to None")
-    nets, recs = zip(*(_segmenter_once(data, 'E', {**cfg, 'seed': s}, False, quiet) for s in (seeds or [seed])))
-    E = nets[0] if len(nets) == 1 and not tta else SegEnsemble(nets, **(tta or {})).eval()
+    nets, recs = zip(*(_segmenter_once(data, 'E', {**cfg, 'seed': s}, False, quiet) for s in (seeds or [seed])[:1 if first_only else None]))
+    E = nets[0] if len(nets) == 1 and (first_only or not tta) else SegEnsemble(nets, **(tta or {})).eval()
     return E, list(recs)
 
 def _grid_settings(grid:str, E_settings:dict|None, T_s_settings:dict|None, budget:dict) -> tuple:
@@ -364,7 +366,7 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     out = Path(results)/f'{setting}_seed{seed}.json'
     if out.exists(): return json.loads(out.read_text())
     data = g['data'](bench_set)
-    E = grid_evaluator(data, E_cfg)[0]
+    E_curve = grid_evaluator(data, E_cfg, first_only=True)[0]   # reads the validation curve: 1/20 of the ensemble's cost
     uses_T_s = _needs_T_s(setting)
     T_s = _segmenter_once(data, 'T_s', T_cfg, False, True)[0] if uses_T_s else None
     run = Path(runs)/f'{setting}_seed{seed}'
@@ -379,9 +381,10 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     if done < cfg['epochs'] + cfg['epochs_decay']:
         with quietly(learn):
             learn.fit_pix2pix(cfg['epochs'], cfg['epochs_decay'], resume=ck if ck.exists() else None,
-                              cbs=[ValCurve(getattr(E, 'models', [E])[0], s_val, labels_from_one_hot(s_val), data.n_classes)])   # an ensemble's first network, plain: 1/20 of its cost
+                              cbs=[ValCurve(E_curve, s_val, labels_from_one_hot(s_val), data.n_classes)])
     else: learn.model.G.load_state_dict(load_checkpoint(ck)['G'])   # trained to the end, stopped before its result was written
     G = learn.model.G
+    E = grid_evaluator(data, E_cfg)[0]   # the whole E, built when it is needed: a run may start while E's later networks still train
     s_t, y_t = test_set(data, cfg['preset'])
     lab = labels_from_one_hot(s_t)
     res = dict(setting=setting, seed=seed, variant=variant, options=opts, **cfg, dataset=data.name, bench_set=bench_set or {}, classes=list(data.classes),
