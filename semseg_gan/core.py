@@ -18,7 +18,8 @@ warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', ca
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'COLAB_DRIVE_RUNS', 'one_hot', 'labels_from_one_hot', 'make_palette', 'colorize', 'legend_patches',
            'show_label_map', 'image_to_tensor', 'tensor_to_image', 'set_seed', 'atomic_write', 'atomic_save',
-           'remove_orphan_temps', 'RunFolderLock', 'UnsafeFileError', 'load_saved', 'Machine', 'colab_setup', 'quietly']
+           'remove_orphan_temps', 'HeldFile', 'RunFolderLock', 'UnsafeFileError', 'load_saved', 'Machine',
+           'colab_setup', 'quietly']
 
 # %% ../nbs/00_core.ipynb #4f2d1e0c
 IGNORE_INDEX = 255  # label value for "no class": zero in every one-hot channel, skipped by losses and metrics
@@ -176,25 +177,42 @@ def remove_orphan_temps(folder) -> list:
     for p in gone: p.unlink(missing_ok=True)
     return [p.name for p in gone]
 
+class HeldFile:
+    "An exclusive lock on the file `path` (made if missing), which holds the owner's pid and is removed when released."
+    def __init__(self, path): self.path, self.f = Path(path), None
+    def acquire(self, wait:bool=False) -> bool:
+        "Take the lock; if another process holds it, wait for it (`wait`) or return False at once."
+        import fcntl
+        while True:
+            self.f = open(self.path, 'a+')
+            try: fcntl.flock(self.f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError: self.f.close(); self.f = None; return False
+            if self.ours(): break
+            self.f.close()   # its holder removed the file between our open and our lock: lock the new one
+        self.f.seek(0); self.f.truncate(); self.f.write(f"pid {os.getpid()}\n"); self.f.flush()
+        return True
+    def release(self):
+        "Remove the file while still holding it (unless someone replaced it by hand), then let go."
+        if self.f is None: return
+        if self.ours(): self.path.unlink(missing_ok=True)
+        self.f.close(); self.f = None
+    def ours(self) -> bool:
+        "Whether `path` is still the file this process opened (not removed, not replaced)."
+        try: return os.stat(self.path).st_ino == os.fstat(self.f.fileno()).st_ino
+        except FileNotFoundError: return False
+
 class RunFolderLock:
     "Hold an exclusive lock on a run folder (`<folder>/.lock`) while a run writes there; a second run is refused (nesting in one process is fine)."
     held = {}   # folder -> how many times this process holds it
-    def __init__(self, folder): self.folder, self.f = Path(folder), None
+    def __init__(self, folder): self.folder, self.lock = Path(folder), None
     def __enter__(self):
-        import fcntl
         self.folder.mkdir(parents=True, exist_ok=True)
         self.key = self.folder.resolve()
         if self.key in RunFolderLock.held: RunFolderLock.held[self.key] += 1; return self
-        while True:
-            self.f = open(self.folder/'.lock', 'a+')
-            try: fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self.f.close(); self.f = None
-                raise RuntimeError(f"another run is writing to {self.folder} (it holds {self.folder/'.lock'}); "
-                                   f"wait for it to finish, or choose another output folder.") from None
-            if self._ours(): break
-            self.f.close()   # a finishing run removed the file between our open and our lock: lock the new one
-        self.f.seek(0); self.f.truncate(); self.f.write(f"pid {os.getpid()}\n"); self.f.flush()
+        self.lock = HeldFile(self.folder/'.lock')
+        if not self.lock.acquire():
+            raise RuntimeError(f"another run is writing to {self.folder} (it holds {self.folder/'.lock'}); "
+                               f"wait for it to finish, or choose another output folder.")
         RunFolderLock.held[self.key] = 1
         remove_orphan_temps(self.folder)   # nobody else writes here now: leftovers are a killed run's
         return self
@@ -202,13 +220,7 @@ class RunFolderLock:
         RunFolderLock.held[self.key] -= 1
         if RunFolderLock.held[self.key] == 0:
             del RunFolderLock.held[self.key]
-            if self.f is not None:   # a run that ends leaves no .lock behind: remove it while still holding it, then release
-                if self._ours(): (self.folder/'.lock').unlink(missing_ok=True)   # unless someone removed it by hand and another run made a new one
-                self.f.close(); self.f = None
-    def _ours(self) -> bool:
-        "Whether `.lock` in the folder is still the file this run opened (not removed, not replaced)."
-        try: return os.stat(self.folder/'.lock').st_ino == os.fstat(self.f.fileno()).st_ino
-        except FileNotFoundError: return False
+            if self.lock: self.lock.release(); self.lock = None   # a run that ends leaves no .lock behind
 
 # %% ../nbs/00_core.ipynb #d407cd4c
 class UnsafeFileError(ValueError):

@@ -250,12 +250,21 @@ def trained_once(path, # where the trained network is kept (a `save_segmenter` f
                  retrain:bool=False) -> tuple: # (network, record)
     "The one train-once-then-load rule: reuse the network at `path` if its record matches `settings`, else train one and keep it there."
     path, defaults = Path(path), defaults or {}
-    if path.exists() and not retrain:
-        net, rec = load_segmenter(path)
-        if all(rec.get(k, defaults.get(k)) == v for k, v in settings.items()): return net, rec
-    net, rec = train()
-    save_segmenter(net, rec, path)
-    return net, rec
+    def kept():
+        if path.exists() and not retrain:
+            net, rec = load_segmenter(path)
+            if all(rec.get(k, defaults.get(k)) == v for k, v in settings.items()): return net, rec
+    if found := kept(): return found
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = HeldFile(path.with_name(f'.{path.name}.lock'))   # one process trains it; another asking meanwhile waits, then loads it
+    if not lock.acquire():
+        print(f"another process is training {path.name}: waiting for it to finish", flush=True); lock.acquire(wait=True)
+    try:
+        if found := kept(): return found
+        net, rec = train()
+        save_segmenter(net, rec, path)
+        return net, rec
+    finally: lock.release()
 
 def segmenter_once(data, # the dataset (its train split's real images)
                    path, # where the trained segmenter is kept
