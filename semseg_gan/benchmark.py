@@ -320,7 +320,7 @@ def _needs_T_s(setting:str) -> bool:
 
 def _listed(values, digits=None) -> list:
     "Floats for JSON: NaN (a class with no pixels, a loss with no batch) becomes None; rounded to `digits` if given."
-    return [None if np.isnan(v) else (round(float(v), digits) if digits else float(v)) for v in values]
+    return [None if np.isnan(v) else (float(v) if digits is None else round(float(v), digits)) for v in values]
 
 def epoch_losses(csv_path) -> dict:
     "Per epoch, the mean of each loss `BatchLog` wrote (G's, D's and each class's D term): {column: [one value per epoch]}."
