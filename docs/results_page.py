@@ -21,6 +21,10 @@ REAL_GRID = 'facades_grid'
 
 def f3(v): return '' if v is None or v != v else f'{v:.3f}'
 def signed(v): return '' if v != v else f'{v:+.3f}'.replace('-', '−')
+def interval(t, k) -> str:
+    "One row of a paired comparison (`paired_bootstrap`'s table): difference [95 % interval], and the verdict when there is one."
+    return (f"{signed(t.loc[k, 'difference'])} [{signed(t.loc[k, 'CI low'])}, {signed(t.loc[k, 'CI high'])}]"
+            + (f" **{t.loc[k, 'verdict']}**" if t.loc[k, 'verdict'] in ('helps', 'hurts') else ''))
 
 def md_table(rows, head, index='') -> str:
     "A Markdown table: `rows` is a list of (label, [cells]) or a pandas DataFrame (its index labels the rows)."
@@ -112,9 +116,7 @@ def pose_section(used) -> str:
     out += per_seed_vs(res, 'ssim', 'SSIM paired by seed, each variant minus pix2pix:\n', 'SSIM − pix2pix')
     from semseg_gan.pose import pose_compare
     groups = ['all joints', 'face', 'hands (wrists)']
-    cell = lambda t, g: (f"{signed(t.loc[g, 'difference'])} [{signed(t.loc[g, 'CI low'])}, {signed(t.loc[g, 'CI high'])}]"
-                         + (f" **{t.loc[g, 'verdict']}**" if t.loc[g, 'verdict'] in ('helps', 'hurts') else ''))
-    rows = [(v, [cell(t, g) for g in groups]) for v, t in ((v, pose_compare(res, v)) for v in m.index if v != 'pix2pix')]
+    rows = [(v, [interval(t, g) for g in groups]) for v, t in ((v, pose_compare(res, v)) for v in m.index if v != 'pix2pix')]
     out.append('PCKh paired by seed and test image (`pose_compare`): each variant minus pix2pix, with its 95 % bootstrap '
                'interval; a cell without a word is *inconclusive* (the interval spans 0):\n')
     out.append(md_table(rows, groups, 'variant − pix2pix'))
@@ -178,9 +180,7 @@ def grid_section(used, folder:str, title:str, intro:str, rare=None) -> str:
             warnings.simplefilter('ignore')
             c = bench_compare(res, st)
         n = len(c.attrs['seeds']); few |= n < 3
-        cell = lambda k: (f"{signed(c.loc[k, 'difference'])} [{signed(c.loc[k, 'CI low'])}, {signed(c.loc[k, 'CI high'])}]"
-                          + (f" **{c.loc[k, 'verdict']}**" if c.loc[k, 'verdict'] in ('helps', 'hurts') else ''))
-        rows.append((f'`{st}`', [cell(k) for k in cols] + [str(n)]))
+        rows.append((f'`{st}`', [interval(c, k) for k in cols] + [str(n)]))
     if rows:
         out.append("Each setting against pix2pix, paired by seed (`bench_compare`): the difference in $E$'s IoU, and its "
                    '95 % bootstrap interval over seeds and test images. The library calls a difference *helps* or '
