@@ -262,11 +262,11 @@ BENCH_RUN = dict(preset='tiny', bs=4, ngf=32, ndf=32, epochs=10, epochs_decay=10
 BENCH_T_S = dict(arch='unet', preset='tiny', epochs=20, seed=0, arch_kwargs=dict(width=32, depth=4))   # T_s for 'semloss'
 
 def iou_counts(E, images:torch.Tensor, labels:torch.Tensor, K:int, bs:int=16) -> tuple:
-    "Per image and class, the pixels of E's prediction ∩ truth and of their union: two int arrays `(N, K)`."
-    I, U = [], []
+    "Per image and class, the pixels of E's prediction ∩ truth and of their union: two int arrays `(N, K)`. E runs on its own device."
+    I, U, dev = [], [], next(E.parameters()).device
     with torch.no_grad():
         for i in range(0, len(images), bs):
-            p = F.one_hot(E(images[i:i + bs]).argmax(1), K).bool()
+            p = F.one_hot(E(images[i:i + bs].to(dev)).argmax(1).cpu(), K).bool()
             t = F.one_hot(labels[i:i + bs].long(), K).bool()
             I.append((p & t).sum((1, 2))); U.append((p | t).sum((1, 2)))
     return torch.cat(I).numpy(), torch.cat(U).numpy()
@@ -373,7 +373,8 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     ck = run/'checkpoint.pth'
     s_val, y_val = test_set(data, cfg['preset'], 'val')
     set_seed(seed)
-    dls = semantic_dls(data, cfg['preset'], bs=cfg['bs'], seed=seed)
+    dls = semantic_dls(data, cfg['preset'], bs=cfg['bs'], seed=seed)   # on fastai's default device: the GPU if there is one
+    E_curve.to(dls.device)
     learn = semseg_gan_learner(dls, variant, T_s=T_s, path=run, ngf=cfg['ngf'], ndf=cfg['ndf'], **opts)   # BatchLog: losses_per_batch.csv
     t0 = time.time()
     from semseg_gan.gan import load_checkpoint
@@ -384,11 +385,12 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
                               cbs=[ValCurve(E_curve, s_val, labels_from_one_hot(s_val), data.n_classes)])
     else: learn.model.G.load_state_dict(load_checkpoint(ck)['G'])   # trained to the end, stopped before its result was written
     G = learn.model.G
-    E = grid_evaluator(data, E_cfg)[0]   # the whole E, built when it is needed: a run may start while E's later networks still train
+    E = grid_evaluator(data, E_cfg)[0].to(dls.device)   # the whole E, built when it is needed: a run may start while E's later networks still train
     s_t, y_t = test_set(data, cfg['preset'])
     lab = labels_from_one_hot(s_t)
     res = dict(setting=setting, seed=seed, variant=variant, options=opts, **cfg, dataset=data.name, bench_set=bench_set or {}, classes=list(data.classes),
                git=_git_commit(), command=command, grid=grid, E=E_cfg, T_s=T_cfg if uses_T_s else None, torch_threads=torch.get_num_threads(),
+               device=torch.cuda.get_device_name(dls.device) if dls.device.type == 'cuda' else 'cpu',
                minutes_this_session=round((time.time() - t0) / 60, 1), resumed=done > 0,
                curve=json.loads((run/'curve.json').read_text()), losses=epoch_losses(run/'losses_per_batch.csv'), test={})
     for mode in TEST_MODES:
