@@ -58,7 +58,7 @@ def child(kind, arg, smoke):
     else:
         seeds = range(int(arg))
         budget = dict(epochs=1, epochs_decay=0, ngf=8, ndf=8) if smoke else {}
-        cmd = 'python3 bench/gpu_grid.py ' + ' '.join(sys.argv[1:])
+        cmd = os.environ['GPU_GRID_COMMAND']
         bench_worker(SETTINGS, seeds, '/tmp/gpu_grid/runs', '/tmp/gpu_grid/results', threads=1, command=cmd, grid='facades',
                      E_settings=E_over or None, **budget)
 
@@ -86,6 +86,7 @@ def main():
           f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}", flush=True)
     env = {**os.environ, 'SEMSEG_GAN_DATA': str(PREP/'data'), 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1', 'PYTHONUNBUFFERED': '1'}
     env.setdefault('SEMSEG_GAN_MODELS', '/tmp/gpu_grid/models')
+    env['GPU_GRID_COMMAND'] = 'python3 bench/gpu_grid.py ' + ' '.join(sys.argv[1:])   # recorded in each result
     Path('/tmp/gpu_grid').mkdir(exist_ok=True)
     def spawn(kind, arg, i):
         log = open(f'/tmp/gpu_grid/{kind}{i}.log', 'w')
