@@ -102,7 +102,7 @@ def _scores(model, dl, n_classes):
 def class_balance_weights(dl, n_classes:int, power:float) -> torch.Tensor:
     "Cross-entropy weights (median class frequency / class frequency) ** power, from one pass over `dl`'s label maps; their pixel-weighted mean is 1."
     counts = torch.zeros(n_classes)
-    for s, _ in dl: counts += labels_from_one_hot(s).flatten().bincount(minlength=n_classes)[:n_classes].float()
+    for s, _ in dl: counts += labels_from_one_hot(s).flatten().bincount(minlength=n_classes)[:n_classes].float().cpu()   # batches may be on a GPU
     freq = counts / counts.sum()
     w = (freq[freq > 0].median() / freq.clamp_min(1e-6)) ** power * (freq > 0)   # an absent class gets no weight
     return w / (w * freq).sum()
@@ -141,7 +141,7 @@ def train_segmenter(data:SemanticPairs, # training pairs (the real images of its
     set_seed(seed)
     dls = semantic_dls(data, preset, bs=bs, valid=valid, seed=seed)
     model = build_segmenter(arch, data.n_classes, **arch_kwargs)
-    weight = class_balance_weights(dls.train, data.n_classes, class_balance) if class_balance else None
+    weight = class_balance_weights(dls.train, data.n_classes, class_balance).to(dls.device) if class_balance else None   # beside the logits
     cbs = [PhotoToLabels()] + ([SegAugment()] if augment else []) + list(cbs or [])
     learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(weight=weight, ignore_index=IGNORE_INDEX), opt_func=Adam,
                     metrics=MeanIoU(data.n_classes), cbs=cbs)
