@@ -2,13 +2,25 @@
 
     python3 bench/gpu_grid.py --prepare                  # here, in a clean checkout: .gpu/ (the data, the commit's file list)
     python3 bench/gpu_grid.py --out DIR --minutes 8.5    # there: E's networks, then the grid, until done or time is up
-    python3 bench/gpu_grid.py --out DIR --smoke          # the same code with tiny networks and 1 epoch (checks the script)
+    python3 bench/gpu_grid.py --out DIR --smoke          # the same code with tiny networks and 1 epoch (checks the script; CI runs it)
+
+On a lent GPU (the `device` tool), which has torch but not fastai: carry the wheels of fastai 2.8.7, fastcore 1.14.5,
+fastprogress 1.0.3 (newer ones need python-fasthtml), fastdownload 0.0.7, fasttransform 0.0.2, plum-dispatch 2.9.0
+(its cp312 build) and beartype 0.23.1 in .whl/, carry .whl and .gpu, and run
+    python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site:$PWD &&
+    python3 bench/gpu_grid.py --out $OUT --minutes 8.8 --workers 12
+On an H200 (2026-11-30) E's two networks took 2 minutes, then 12 runs side by side 4.5-5.5 minutes of training each
+(4.8-5.8 with scoring): seeds 0-3 of the three settings, all done 8 minutes after the start (nbs/results/facades_grid;
+that call asked for seeds 0-7, and the runs of seeds 4-7 were stopped at its deadline and lost). The runs are small
+(batch 1, 128 px), so the GPU mostly switches between processes; NVIDIA's MPS, if the machine has it, might run more at
+once (untried).
 
 The grid is `bench_grid`'s ('pix2pix', 'semdisc_b1', 'balanced') at REAL_RUN (128 px, batch 1, 8 + 8 epochs), scored by
 REAL_E, exactly as `bench/facades_grid.sh` runs it on the CPU; only the device differs (each result says which).
 Phase 1 trains E's two networks (seeds 1 and 2) side by side. Phase 2 runs `bench_worker` in WORKERS processes, which
 take the runs seed by seed. Every 15 s the finished results are packed into DIR/results.tar (written atomically), so
-what finished before a stop comes back. Runs unfinished at the deadline are stopped and lost (a GPU lease keeps nothing).
+what finished before a stop comes back. Runs unfinished at the deadline are stopped; a second call on the same machine
+resumes them at their last epoch (WORK, default /tmp/gpu_grid, keeps run folders and results until the machine goes back).
 
 Results must name committed code, and the copy of the tree sent to a GPU machine has no git history. So `--prepare`
 writes the commit and `git ls-tree` of its `semseg_gan/`; there, before anything runs, each library file's git blob hash
@@ -18,7 +30,9 @@ import argparse, hashlib, json, os, shutil, subprocess, sys, tarfile, threading,
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))   # the checkout's library, the one whose files are checked below
 SETTINGS, PREP = ('pix2pix', 'semdisc_b1', 'balanced'), ROOT/'.gpu'
+WORK = Path(os.environ.get('GPU_GRID_WORK', '/tmp/gpu_grid'))   # run folders, results, logs, E's networks (set by the parent for its children)
 
 def prepare(data_root):
     "Here: copy CMP Facades' photos and label maps into .gpu/data, and record HEAD and its library files' blob hashes."
@@ -37,6 +51,9 @@ def blob_hash(b:bytes) -> str: return hashlib.sha1(b'blob %d\0' % len(b) + b).he
 
 def verified_commit() -> str:
     "The commit of .gpu/commit, if the library here is exactly its files; else an error that says what differs."
+    if not (PREP/'tree').exists(): sys.exit(f'{PREP}/tree is missing: run --prepare here first, and carry .gpu (it is git-ignored) to the GPU machine')
+    import semseg_gan
+    if Path(semseg_gan.__file__).resolve().parent != ROOT/'semseg_gan': sys.exit(f'semseg_gan is imported from {semseg_gan.__file__}, not from {ROOT}')
     want = {l.split('\t')[1]: l.split()[2] for l in (PREP/'tree').read_text().splitlines()}
     have = {str(p.relative_to(ROOT)): blob_hash(p.read_bytes()) for p in (ROOT/'semseg_gan').rglob('*')
             if p.is_file() and '__pycache__' not in p.parts}
@@ -59,42 +76,47 @@ def child(kind, arg, smoke):
         seeds = range(int(arg))
         budget = dict(epochs=1, epochs_decay=0, ngf=8, ndf=8) if smoke else {}
         cmd = os.environ['GPU_GRID_COMMAND']
-        bench_worker(SETTINGS, seeds, '/tmp/gpu_grid/runs', '/tmp/gpu_grid/results', threads=1, command=cmd, grid='facades',
+        bench_worker(SETTINGS, seeds, WORK/'runs', WORK/'results', threads=1, command=cmd, grid='facades',
                      E_settings=E_over or None, **budget)
 
 def pack(out:Path):
     "results.tar in `out`, written atomically: every finished result, the logs."
     tmp = out/'.results.tar.tmp'
     with tarfile.open(tmp, 'w') as t:
-        for f in sorted(Path('/tmp/gpu_grid/results').glob('*.json')): t.add(f, f'results/{f.name}')
-        for f in sorted(Path('/tmp/gpu_grid').glob('*.log')): t.add(f, f'logs/{f.name}')
+        for f in sorted((WORK/'results').glob('*.json')): t.add(f, f'results/{f.name}')
+        for f in sorted(WORK.glob('*.log')): t.add(f, f'logs/{f.name}')
     os.replace(tmp, out/'results.tar')
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--prepare', action='store_true'); ap.add_argument('--data', default=os.environ.get('SEMSEG_GAN_DATA', '../shared/data'))
-    ap.add_argument('--out'); ap.add_argument('--workers', type=int, default=12); ap.add_argument('--seeds', type=int, default=8)
+    ap.add_argument('--out'); ap.add_argument('--workers', type=int, default=12); ap.add_argument('--seeds', type=int, default=4)
     ap.add_argument('--minutes', type=float, default=8.5, help='stop everything this long after the start')
     ap.add_argument('--smoke', action='store_true'); ap.add_argument('--child', nargs=2)
     a = ap.parse_args()
     if a.prepare: return prepare(a.data)
     if a.child: return child(*a.child, a.smoke)
+    if not a.out: sys.exit('--out DIR is needed (where results.tar is written)')
+    global WORK
+    if a.smoke and 'GPU_GRID_WORK' not in os.environ: WORK = Path('/tmp/gpu_grid_smoke')   # never mixed with a real grid's runs
     t0, out = time.time(), Path(a.out); out.mkdir(parents=True, exist_ok=True)
     commit = verified_commit()
     import torch
     print(f"library = commit {commit[:7]} (checked file by file); torch {torch.__version__}; "
           f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}", flush=True)
     env = {**os.environ, 'SEMSEG_GAN_DATA': str(PREP/'data'), 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1', 'PYTHONUNBUFFERED': '1'}
-    env.setdefault('SEMSEG_GAN_MODELS', '/tmp/gpu_grid/models')
+    env.setdefault('SEMSEG_GAN_MODELS', str(WORK/'models'))
+    env['GPU_GRID_WORK'] = str(WORK)
     env['GPU_GRID_COMMAND'] = 'python3 bench/gpu_grid.py ' + ' '.join(sys.argv[1:])   # recorded in each result
-    Path('/tmp/gpu_grid').mkdir(exist_ok=True)
+    WORK.mkdir(exist_ok=True)
+    if before := len(list((WORK/'results').glob('*.json'))): print(f'{before} results already in {WORK}: resuming', flush=True)
     def spawn(kind, arg, i):
-        log = open(f'/tmp/gpu_grid/{kind}{i}.log', 'w')
+        log = open(WORK/f'{kind}{i}.log', 'w')
         return subprocess.Popen([sys.executable, __file__, '--child', kind, str(arg)] + ['--smoke'] * a.smoke, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline, done = t0 + 60 * a.minutes, threading.Event()
     def packer():
         while not done.wait(15): pack(out)
-    threading.Thread(target=packer, daemon=True).start()
+    packing = threading.Thread(target=packer, daemon=True); packing.start()
     phases = [('E', [spawn('E', s, s) for s in (1, 2)]), ('grid', None)]
     for name, procs in phases:
         if procs is None: procs = [spawn('W', a.seeds, i) for i in range(a.workers)]
@@ -103,9 +125,10 @@ def main():
             if p.poll() is None: p.kill()
         print(f"{name} phase over at {time.time() - t0:.0f} s; exit statuses {[p.wait() for p in procs]}", flush=True)
         if time.time() >= deadline or (name == 'E' and any(p.returncode for p in procs)): break
-    done.set(); pack(out)
-    n = len(list(Path('/tmp/gpu_grid/results').glob('*.json')))
-    for f in sorted(Path('/tmp/gpu_grid').glob('*.log')): print(f'--- {f.name}\n' + ''.join(f.read_text().splitlines(True)[-6:]))
+    done.set(); packing.join(); pack(out)   # the last pack, after the packer's
+    n = len(list((WORK/'results').glob('*.json')))
+    for f in sorted(WORK.glob('*.log')): print(f'--- {f.name}\n' + ''.join(f.read_text().splitlines(True)[-6:]))
     print(f'{n} results in {out}/results.tar after {time.time() - t0:.0f} s')
+    if not n: sys.exit('no finished run: see the logs above')
 
 if __name__ == '__main__': main()
