@@ -3,6 +3,12 @@
     python3 bench/gpu_grid.py --prepare                  # here, in a clean checkout: .gpu/ (the data, the commit's file list)
     python3 bench/gpu_grid.py --out DIR --minutes 8.5    # there: E's networks, then the grid, until done or time is up
     python3 bench/gpu_grid.py --out DIR --smoke          # the same code with tiny networks and 1 epoch (checks the script; CI runs it)
+    python3 bench/gpu_grid.py --out DIR --settings semloss,full --seeds 0-3    # other settings, other seeds (T_s is trained too)
+
+Results of two calls can be pooled only if they were scored by the same E. Each call on a fresh machine trains E again
+(a lent machine keeps nothing, and E's networks are too big to bring back), and GPU training is not bit-for-bit
+repeatable: compare the results' `real` per-class IoU (E on the real test photos) before pooling, and if they differ,
+run the settings to be compared in one call.
 
 On a lent GPU (the `device` tool), which has torch but not fastai: carry the wheels of fastai 2.8.7, fastcore 1.14.5,
 fastprogress 1.0.3 (newer ones need python-fasthtml), fastdownload 0.0.7, fasttransform 0.0.2, plum-dispatch 2.9.0
@@ -61,23 +67,30 @@ def verified_commit() -> str:
     if bad: sys.exit(f'the library here is not the commit in .gpu/commit: {bad} differ (run --prepare after committing)')
     return (PREP/'commit').read_text().strip()
 
+def seed_range(text:str) -> range:
+    "'4' is seeds 0-3; '4-7' is seeds 4 to 7."
+    lo, _, hi = text.partition('-')
+    return range(int(lo)) if not hi else range(int(lo), int(hi) + 1)
+
 def child(kind, arg, smoke):
-    "One process: E's network `arg` (kind 'E'), or a grid worker (kind 'W'), naming the verified commit."
+    "One process: E's network of seed `arg` (kind 'E'), T_s (kind 'T'), or a grid worker (kind 'W', seeds `arg`), naming the verified commit."
     import torch, semseg_gan.ablation as ab
-    from semseg_gan.benchmark import grid_evaluator, bench_worker, REAL_E
+    from semseg_gan.benchmark import grid_evaluator, bench_worker, _segmenter_once, REAL_E, REAL_T_S
     from semseg_gan.data import facades
     ab._IMPORTED_AT = verified_commit()
     torch.set_num_threads(1)
-    E_over = dict(epochs=1, arch_kwargs=dict(width=8, depth=3)) if smoke else {}
+    tiny = dict(epochs=1, arch_kwargs=dict(width=8, depth=3)) if smoke else {}   # --smoke: tiny networks, 1 epoch
+    t0 = time.time()
     if kind == 'E':
-        t0 = time.time(); _, recs = grid_evaluator(facades(), {**REAL_E, **E_over, 'ensemble_seeds': None, 'seed': int(arg)})
+        _, recs = grid_evaluator(facades(), {**REAL_E, **tiny, 'ensemble_seeds': None, 'seed': int(arg)})
         print(f"E seed {arg}: validation mIoU {recs[0]['valid_scores']['mean_iou']:.3f} ({time.time() - t0:.0f} s)", flush=True)
+    elif kind == 'T':
+        _, rec = _segmenter_once(facades(), 'T_s', {**REAL_T_S, **tiny}, False, True)
+        print(f"T_s: validation mIoU {rec['valid_scores']['mean_iou']:.3f} ({time.time() - t0:.0f} s)", flush=True)
     else:
-        seeds = range(int(arg))
         budget = dict(epochs=1, epochs_decay=0, ngf=8, ndf=8) if smoke else {}
-        cmd = os.environ['GPU_GRID_COMMAND']
-        bench_worker(SETTINGS, seeds, WORK/'runs', WORK/'results', threads=1, command=cmd, grid='facades',
-                     E_settings=E_over or None, **budget)
+        bench_worker(os.environ['GPU_GRID_SETTINGS'].split(','), seed_range(arg), WORK/'runs', WORK/'results', threads=1,
+                     command=os.environ['GPU_GRID_COMMAND'], grid='facades', E_settings=tiny or None, T_s_settings=tiny or None, **budget)
 
 def pack(out:Path):
     "results.tar in `out`, written atomically: every finished result, the logs."
@@ -90,13 +103,18 @@ def pack(out:Path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--prepare', action='store_true'); ap.add_argument('--data', default=os.environ.get('SEMSEG_GAN_DATA', '../shared/data'))
-    ap.add_argument('--out'); ap.add_argument('--workers', type=int, default=12); ap.add_argument('--seeds', type=int, default=4)
+    ap.add_argument('--out'); ap.add_argument('--workers', type=int, default=12); ap.add_argument('--seeds', default='4', help="'4': seeds 0-3; '4-7': seeds 4 to 7")
+    ap.add_argument('--settings', default=','.join(SETTINGS), help='keys of BENCH_SETTINGS, comma-separated')
     ap.add_argument('--minutes', type=float, default=8.5, help='stop everything this long after the start')
     ap.add_argument('--smoke', action='store_true'); ap.add_argument('--child', nargs=2)
     a = ap.parse_args()
     if a.prepare: return prepare(a.data)
     if a.child: return child(*a.child, a.smoke)
     if not a.out: sys.exit('--out DIR is needed (where results.tar is written)')
+    from semseg_gan.benchmark import BENCH_SETTINGS, _needs_T_s
+    settings = a.settings.split(',')
+    if bad := [st for st in settings if st not in BENCH_SETTINGS]: sys.exit(f'unknown setting(s) {bad}: choose from {list(BENCH_SETTINGS)}')
+    seed_range(a.seeds)   # a bad --seeds fails here, not in every worker
     global WORK
     if a.smoke and 'GPU_GRID_WORK' not in os.environ: WORK = Path('/tmp/gpu_grid_smoke')   # never mixed with a real grid's runs
     t0, out = time.time(), Path(a.out); out.mkdir(parents=True, exist_ok=True)
@@ -106,7 +124,7 @@ def main():
           f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}", flush=True)
     env = {**os.environ, 'SEMSEG_GAN_DATA': str(PREP/'data'), 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1', 'PYTHONUNBUFFERED': '1'}
     env.setdefault('SEMSEG_GAN_MODELS', str(WORK/'models'))
-    env['GPU_GRID_WORK'] = str(WORK)
+    env['GPU_GRID_WORK'], env['GPU_GRID_SETTINGS'] = str(WORK), ','.join(settings)
     env['GPU_GRID_COMMAND'] = 'python3 bench/gpu_grid.py ' + ' '.join(sys.argv[1:])   # recorded in each result
     WORK.mkdir(exist_ok=True)
     if before := len(list((WORK/'results').glob('*.json'))): print(f'{before} results already in {WORK}: resuming', flush=True)
@@ -117,14 +135,15 @@ def main():
     def packer():
         while not done.wait(15): pack(out)
     packing = threading.Thread(target=packer, daemon=True); packing.start()
-    phases = [('E', [spawn('E', s, s) for s in (1, 2)]), ('grid', None)]
+    first = [spawn('E', s, s) for s in (1, 2)] + ([spawn('T', 0, 0)] if any(map(_needs_T_s, settings)) else [])
+    phases = [('E' + (' and T_s' if len(first) > 2 else ''), first), ('grid', None)]
     for name, procs in phases:
         if procs is None: procs = [spawn('W', a.seeds, i) for i in range(a.workers)]
         while any(p.poll() is None for p in procs) and time.time() < deadline: time.sleep(2)
         for p in procs:
             if p.poll() is None: p.kill()
         print(f"{name} phase over at {time.time() - t0:.0f} s; exit statuses {[p.wait() for p in procs]}", flush=True)
-        if time.time() >= deadline or (name == 'E' and any(p.returncode for p in procs)): break
+        if time.time() >= deadline or (name != 'grid' and any(p.returncode for p in procs)): break
     done.set(); packing.join(); pack(out)   # the last pack, after the packer's
     n = len(list((WORK/'results').glob('*.json')))
     for f in sorted(WORK.glob('*.log')): print(f'--- {f.name}\n' + ''.join(f.read_text().splitlines(True)[-6:]))

@@ -163,7 +163,8 @@ def grid_section(used, folder:str, title:str, intro:str, rare=None) -> str:
                'weighted X in total: 0.05 is the authors\' scale); `semdisc_b1_nearest` (the same at weight 1, the map resized '
                'to D\'s grid by nearest neighbour as in the authors\' code, instead of by area); `balanced` (one PatchGAN map, '
                'its loss weighted so that every class present counts equally); `semloss` (pix2pix with the pixel L1 term '
-               'replaced by the semantic perceptual loss). The row "real photos" is $E$ on the real test photos: what it '
+               'replaced by the semantic perceptual loss); `full` (the paper\'s method: the semantic discriminator at weight 1 and the '
+               'perceptual loss). The row "real photos" is $E$ on the real test photos: what it '
                'reaches on images it was trained to read, not a bound a generator cannot pass (a generated image can be '
                'easier to segment than a real one).\n')
     out.append(f"$E$'s IoU on the generated test images, mean over the seeds finished; the rare classes ({', '.join(rare)}) "
