@@ -3,7 +3,8 @@
     python3 bench/gpu_grid.py --prepare                  # here, in a clean checkout: .gpu/ (the data, the commit's file list)
     python3 bench/gpu_grid.py --out DIR --minutes 8.5    # there: E's networks, then the grid, until done or time is up
     python3 bench/gpu_grid.py --out DIR --smoke          # the same code with tiny networks and 1 epoch (checks the script; CI runs it)
-    python3 bench/gpu_grid.py --out DIR --settings semloss,full --seeds 0-3    # other settings, other seeds (T_s is trained too)
+    python3 bench/gpu_grid.py --out DIR --settings semloss,full --seeds 4-7    # other settings, other seeds (T_s is trained too)
+--seeds 4 means seeds 0-3 (four seeds); --seeds 4-7 means seeds 4 to 7.
 
 Results of two calls can be pooled only if they were scored by the same E. Each call on a fresh machine trains E again
 (a lent machine keeps nothing, and E's networks are too big to bring back), and GPU training is not bit-for-bit
@@ -26,7 +27,9 @@ REAL_E, exactly as `bench/facades_grid.sh` runs it on the CPU; only the device d
 Phase 1 trains E's two networks (seeds 1 and 2) side by side. Phase 2 runs `bench_worker` in WORKERS processes, which
 take the runs seed by seed. Every 15 s the finished results are packed into DIR/results.tar (written atomically), so
 what finished before a stop comes back. Runs unfinished at the deadline are stopped; a second call on the same machine
-resumes them at their last epoch (WORK, default /tmp/gpu_grid, keeps run folders and results until the machine goes back).
+resumes them at their last epoch: run folders and results are kept in /tmp/gpu_grid_<commit> (/tmp/gpu_grid_smoke_<commit>
+with --smoke; GPU_GRID_WORK to choose) until the machine goes back, so a call never reuses another commit's runs, and
+results.tar holds only the settings and seeds asked for.
 
 Results must name committed code, and the copy of the tree sent to a GPU machine has no git history. So `--prepare`
 writes the commit and `git ls-tree` of its `semseg_gan/`; there, before anything runs, each library file's git blob hash
@@ -38,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))   # the checkout's library, the one whose files are checked below
 SETTINGS, PREP = ('pix2pix', 'semdisc_b1', 'balanced'), ROOT/'.gpu'
-WORK = Path(os.environ.get('GPU_GRID_WORK', '/tmp/gpu_grid'))   # run folders, results, logs, E's networks (set by the parent for its children)
+WORK = Path(os.environ.get('GPU_GRID_WORK', '/tmp/gpu_grid'))   # run folders, results, logs, E's networks: one per commit (set by the parent)
 
 def prepare(data_root):
     "Here: copy CMP Facades' photos and label maps into .gpu/data, and record HEAD and its library files' blob hashes."
@@ -92,11 +95,12 @@ def child(kind, arg, smoke):
         bench_worker(os.environ['GPU_GRID_SETTINGS'].split(','), seed_range(arg), WORK/'runs', WORK/'results', threads=1,
                      command=os.environ['GPU_GRID_COMMAND'], grid='facades', E_settings=tiny or None, T_s_settings=tiny or None, **budget)
 
-def pack(out:Path):
-    "results.tar in `out`, written atomically: every finished result, the logs."
+def pack(out:Path, names:set):
+    "results.tar in `out`, written atomically: the finished results among `names` (the runs asked for), and the logs."
     tmp = out/'.results.tar.tmp'
     with tarfile.open(tmp, 'w') as t:
-        for f in sorted((WORK/'results').glob('*.json')): t.add(f, f'results/{f.name}')
+        for f in sorted((WORK/'results').glob('*.json')):
+            if f.name in names: t.add(f, f'results/{f.name}')
         for f in sorted(WORK.glob('*.log')): t.add(f, f'logs/{f.name}')
     os.replace(tmp, out/'results.tar')
 
@@ -115,10 +119,11 @@ def main():
     settings = a.settings.split(',')
     if bad := [st for st in settings if st not in BENCH_SETTINGS]: sys.exit(f'unknown setting(s) {bad}: choose from {list(BENCH_SETTINGS)}')
     seed_range(a.seeds)   # a bad --seeds fails here, not in every worker
-    global WORK
-    if a.smoke and 'GPU_GRID_WORK' not in os.environ: WORK = Path('/tmp/gpu_grid_smoke')   # never mixed with a real grid's runs
     t0, out = time.time(), Path(a.out); out.mkdir(parents=True, exist_ok=True)
     commit = verified_commit()
+    global WORK   # never mixed with another commit's runs, nor a smoke run's with a real one's
+    if 'GPU_GRID_WORK' not in os.environ: WORK = Path(f"/tmp/gpu_grid{'_smoke' * a.smoke}_{commit[:7]}")
+    names = {f'{st}_seed{k}.json' for st in settings for k in seed_range(a.seeds)}
     import torch
     print(f"library = commit {commit[:7]} (checked file by file); torch {torch.__version__}; "
           f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}", flush=True)
@@ -127,13 +132,14 @@ def main():
     env['GPU_GRID_WORK'], env['GPU_GRID_SETTINGS'] = str(WORK), ','.join(settings)
     env['GPU_GRID_COMMAND'] = 'python3 bench/gpu_grid.py ' + ' '.join(sys.argv[1:])   # recorded in each result
     WORK.mkdir(exist_ok=True)
-    if before := len(list((WORK/'results').glob('*.json'))): print(f'{before} results already in {WORK}: resuming', flush=True)
+    for f in WORK.glob('*.log'): f.unlink()   # this call's logs only
+    if before := len([f for f in (WORK/'results').glob('*.json') if f.name in names]): print(f'{before} of these runs already finished in {WORK}: resuming', flush=True)
     def spawn(kind, arg, i):
         log = open(WORK/f'{kind}{i}.log', 'w')
         return subprocess.Popen([sys.executable, __file__, '--child', kind, str(arg)] + ['--smoke'] * a.smoke, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline, done = t0 + 60 * a.minutes, threading.Event()
     def packer():
-        while not done.wait(15): pack(out)
+        while not done.wait(15): pack(out, names)
     packing = threading.Thread(target=packer, daemon=True); packing.start()
     first = [spawn('E', s, s) for s in (1, 2)] + ([spawn('T', 0, 0)] if any(map(_needs_T_s, settings)) else [])
     phases = [('E' + (' and T_s' if len(first) > 2 else ''), first), ('grid', None)]
@@ -144,8 +150,8 @@ def main():
             if p.poll() is None: p.kill()
         print(f"{name} phase over at {time.time() - t0:.0f} s; exit statuses {[p.wait() for p in procs]}", flush=True)
         if time.time() >= deadline or (name != 'grid' and any(p.returncode for p in procs)): break
-    done.set(); packing.join(); pack(out)   # the last pack, after the packer's
-    n = len(list((WORK/'results').glob('*.json')))
+    done.set(); packing.join(); pack(out, names)   # the last pack, after the packer's
+    n = len([f for f in (WORK/'results').glob('*.json') if f.name in names])
     for f in sorted(WORK.glob('*.log')): print(f'--- {f.name}\n' + ''.join(f.read_text().splitlines(True)[-6:]))
     print(f'{n} results in {out}/results.tar after {time.time() - t0:.0f} s')
     if not n: sys.exit('no finished run: see the logs above')
