@@ -95,12 +95,15 @@ def child(kind, arg, smoke):
         bench_worker(os.environ['GPU_GRID_SETTINGS'].split(','), seed_range(arg), WORK/'runs', WORK/'results', threads=1,
                      command=os.environ['GPU_GRID_COMMAND'], grid='facades', E_settings=tiny or None, T_s_settings=tiny or None, **budget)
 
+def finished(names:set) -> list:
+    "The finished results among `names` (the runs asked for)."
+    return sorted(f for f in (WORK/'results').glob('*.json') if f.name in names)
+
 def pack(out:Path, names:set):
     "results.tar in `out`, written atomically: the finished results among `names` (the runs asked for), and the logs."
     tmp = out/'.results.tar.tmp'
     with tarfile.open(tmp, 'w') as t:
-        for f in sorted((WORK/'results').glob('*.json')):
-            if f.name in names: t.add(f, f'results/{f.name}')
+        for f in finished(names): t.add(f, f'results/{f.name}')
         for f in sorted(WORK.glob('*.log')): t.add(f, f'logs/{f.name}')
     os.replace(tmp, out/'results.tar')
 
@@ -133,7 +136,7 @@ def main():
     env['GPU_GRID_COMMAND'] = 'python3 bench/gpu_grid.py ' + ' '.join(sys.argv[1:])   # recorded in each result
     WORK.mkdir(exist_ok=True)
     for f in WORK.glob('*.log'): f.unlink()   # this call's logs only
-    if before := len([f for f in (WORK/'results').glob('*.json') if f.name in names]): print(f'{before} of these runs already finished in {WORK}: resuming', flush=True)
+    if before := len(finished(names)): print(f'{before} of these runs already finished in {WORK}: resuming', flush=True)
     def spawn(kind, arg, i):
         log = open(WORK/f'{kind}{i}.log', 'w')
         return subprocess.Popen([sys.executable, __file__, '--child', kind, str(arg)] + ['--smoke'] * a.smoke, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -151,7 +154,7 @@ def main():
         print(f"{name} phase over at {time.time() - t0:.0f} s; exit statuses {[p.wait() for p in procs]}", flush=True)
         if time.time() >= deadline or (name != 'grid' and any(p.returncode for p in procs)): break
     done.set(); packing.join(); pack(out, names)   # the last pack, after the packer's
-    n = len([f for f in (WORK/'results').glob('*.json') if f.name in names])
+    n = len(finished(names))
     for f in sorted(WORK.glob('*.log')): print(f'--- {f.name}\n' + ''.join(f.read_text().splitlines(True)[-6:]))
     print(f'{n} results in {out}/results.tar after {time.time() - t0:.0f} s')
     if not n: sys.exit('no finished run: see the logs above')
