@@ -83,16 +83,20 @@ def run_grid(out:Path, # the grid's folder: results.json, and one folder per run
              epochs:tuple, # (epochs, epochs_decay) of `fit_pix2pix`
              evaluate, # generator -> dict of scores
              line, # scores -> the text printed after each run
-             quiet:bool=True) -> dict:
+             quiet:bool=True,
+             settings:dict|None=None, # name -> (variant, options added to `learner_kw`) for a name in `variants` that is not a variant
+            ) -> dict:
     "The loop every ablation shares: train each (variant, seed) once, evaluate it, rewrite `results.json` after each run."
+    settings = settings or {}
     for seed in seeds:
-        for variant in variants:
-            run_dir = out/f'{variant}_seed{seed}'
+        for name in variants:
+            variant, opts = settings.get(name, (name, {}))
+            run_dir = out/f'{name}_seed{seed}'
             gfile = run_dir/'generator.pth'
             t0 = time.time()
             if not gfile.exists():   # a finished run is only evaluated again
                 set_seed(seed)
-                learn = semseg_gan_learner(dls_for(seed), variant, T_s=T_s, path=run_dir, **learner_kw)
+                learn = semseg_gan_learner(dls_for(seed), variant, T_s=T_s, path=run_dir, **{**learner_kw, **opts})
                 with quietly(learn, quiet): learn.fit_pix2pix(*epochs)
                 export_generator(learn, gfile)
                 _save_train_record(run_dir, t0)
@@ -103,8 +107,8 @@ def run_grid(out:Path, # the grid's folder: results.json, and one folder per run
             if wrong: raise ValueError(f"{gfile} was trained with {wrong}, not this grid's {({k: want[k] for k in wrong})}: "
                                        f"use another output folder, or move {run_dir} away.")
             sc = _jsonable(evaluate(G))
-            res['runs'].append(dict(variant=variant, seed=seed, **_train_record(run_dir), **sc))
-            print(f"{variant:8s} seed {seed}: {line(sc)}  ({(time.time() - t0) / 60:.1f} min)", flush=True)
+            res['runs'].append(dict(variant=name, seed=seed, **(dict(options=opts) if opts else {}), **_train_record(run_dir), **sc))
+            print(f"{name:8s} seed {seed}: {line(sc)}  ({(time.time() - t0) / 60:.1f} min)", flush=True)
             atomic_write(out/'results.json', lambda f: f.write(json.dumps(res, indent=1).encode()))
     res['finished'] = datetime.datetime.now().isoformat(timespec='seconds')
     atomic_write(out/'results.json', lambda f: f.write(json.dumps(res, indent=1).encode()))

@@ -335,17 +335,26 @@ def record_counts(rec:dict) -> tuple: # (hits, visible), each (images, 18) int
     if 'hits' not in rec: raise ValueError("this result has no per-image counts (written before they were recorded); score its generator again with run_pose_ablation.")
     return tuple(np.array([[int(c) for c in s] for s in rec[k]], np.int64) for k in ('hits', 'visible'))
 
-def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, seeds=(0, 1), variants=None,
+def _pose_settings(names) -> dict:
+    "name -> (variant, options): a name of `VARIANTS` keeps the library's defaults (β = 0.05); another name of `BENCH_SETTINGS` adds its options."
+    from semseg_gan.gan import VARIANTS
+    from semseg_gan.benchmark import BENCH_SETTINGS
+    bad = [n for n in names if n not in VARIANTS and n not in BENCH_SETTINGS]
+    if bad: raise ValueError(f"unknown variant(s) {bad}: each must be a variant {list(VARIANTS)} or a setting {[n for n in BENCH_SETTINGS if n not in VARIANTS]}")
+    return {n: (n, {}) if n in VARIANTS else BENCH_SETTINGS[n] for n in names}
+
+def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, seeds=(0, 1),
+                      variants=None, # names of `VARIANTS` (default: all four), or settings of `BENCH_SETTINGS` such as 'semdisc_b1'
                       out='runs/pose_ablation', ngf:int=64, ndf:int=64, pose_epochs:int=30, bs:int=1, quiet:bool=True,
                       command:str|None=None,
                       E_net:tuple=('unet', dict(width=32, depth=4)), # the evaluator: (arch, arch_kwargs), seed 1; stronger than T_s
                       E_augment:bool=False, # train the evaluator with `PoseAugment` (T_s never is)
                      ) -> dict:
-    "Train and evaluate the four variants on Market-1501 pose transfer; write and return results.json."
-    import datetime, sys
-    from semseg_gan.gan import VARIANTS, _check_variants
+    "Train and evaluate each variant (or named setting) with each seed on Market-1501 pose transfer; write and return results.json."
+    import datetime, inspect, sys
+    from semseg_gan.gan import VARIANTS, semseg_gan_learner
     from semseg_gan.ablation import _git_commit, run_grid   # the loop shared with the facade ablation
-    variants = variants or tuple(VARIANTS); _check_variants(variants)   # before anything is written or trained
+    variants = tuple(variants or VARIANTS); named = _pose_settings(variants)   # before anything is written or trained
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     train, test = market('train'), market('test')
     dls = pose_dls(train, test, preset, bs=8, seed=0)
@@ -360,15 +369,19 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
     T_s, E = pose_net('unet', 0, width=16, depth=3), pose_net(E_net[0], 1, E_augment, **E_net[1])
     T_pckh, E_counts = pose_net_pckh(T_s, test_dl), pose_net_counts(E, test_dl, per_image=True)   # on the real test photos: E's is the ceiling
     ceiling = pckh_record(*E_counts)
+    learner_kw = dict(weight_mode='area')   # the semantic D resizes the heatmaps to its grid by area
+    beta = dict(class_weight=inspect.signature(semseg_gan_learner).parameters['class_weight'].default)   # β where a setting names none
     res = dict(command=command or ' '.join(sys.argv), git_commit=_git_commit(), dataset='Market-1501 (data-root subset)',
                preset=preset, size=list(POSE_PRESETS[preset]), epochs=epochs, epochs_decay=epochs_decay, seeds=list(seeds),
                ngf=ngf, ndf=ndf, n_train_pairs=len(train), n_test_pairs=len(test),
                T_s=dict(arch='unet', seed=0, test_pckh=T_pckh), E=dict(arch=E_net[0], arch_kwargs=E_net[1], seed=1, augment=E_augment, epochs=pose_epochs, test_pckh=ceiling['pckh']),
+               settings={n: dict(variant=v, **({**beta, **learner_kw, **opts} if VARIANTS[v]['semantic_d'] else {}))
+                         for n, (v, opts) in named.items()},   # each name's variant, and a semantic D's β and weight mode
                upper_bound=dict(ssim=1.0, mask_ssim=1.0, **ceiling), joints=KEYPOINTS, runs=[],
                started=datetime.datetime.now().isoformat(timespec='seconds'))
     return run_grid(out, res, seeds, variants, dls_for=lambda seed: pose_dls(train, test, preset, bs=bs, seed=seed), T_s=T_s,
-                    learner_kw=dict(ngf=ngf, ndf=ndf, weight_mode='area', perceptual_output='logits'),   # L_s compares T_s's heatmaps
-                    epochs=(epochs, epochs_decay), quiet=quiet, evaluate=lambda G: evaluate_pose_generator(G, E, test_dl),
+                    learner_kw=dict(learner_kw, ngf=ngf, ndf=ndf, perceptual_output='logits'),   # L_s compares T_s's heatmaps
+                    epochs=(epochs, epochs_decay), quiet=quiet, settings=named, evaluate=lambda G: evaluate_pose_generator(G, E, test_dl),
                     line=lambda sc: f"SSIM {sc['ssim']:.3f}, mask-SSIM {sc['mask_ssim']:.3f}, PCKh {sc['pckh']:.3f}")
 
 # %% ../nbs/09_pose.ipynb #c0a5e002

@@ -197,7 +197,7 @@ def test_pose_heatmaps_pairs_ssim():
 
 # %% ../nbs/99_tests.ipynb #041ea06f
 LAYERS = [['core'], ['data', 'models', 'metrics', 'distributed'], ['samples', 'semantic_discriminator', 'segmenters', 'semantic_loss'],
-          ['gan'], ['own_data', 'widgets'], ['cli'], ['ablation'], ['benchmark', 'pose'], ['tests', 'test_bad_data', 'test_safety']]
+          ['gan'], ['own_data', 'widgets'], ['cli'], ['ablation'], ['benchmark'], ['pose'], ['tests', 'test_bad_data', 'test_safety']]
 
 def test_layers():
     "Every module imports only from the layers above its own (at module level and inside functions): no import circle."
