@@ -4,12 +4,19 @@
     python3 bench/gpu_grid.py --out DIR --minutes 8.5    # there: E's networks, then the grid, until done or time is up
     python3 bench/gpu_grid.py --out DIR --smoke          # the same code with tiny networks and 1 epoch (checks the script; CI runs it)
     python3 bench/gpu_grid.py --out DIR --settings semloss,full --seeds 4-7    # other settings, other seeds (T_s is trained too)
+    python3 bench/gpu_grid.py --out DIR --E '{"ensemble_seeds": [1, 2, 3, 4], "epochs": 100}'   # another E (REAL_E's keys)
 --seeds 4 means seeds 0-3 (four seeds); --seeds 4-7 means seeds 4 to 7.
 
 Results of two calls can be pooled only if they were scored by the same E. Each call on a fresh machine trains E again
 (a lent machine keeps nothing, and E's networks are too big to bring back), and GPU training is not bit-for-bit
 repeatable: compare the results' `real` per-class IoU (E on the real test photos) before pooling, and if they differ,
 run the settings to be compared in one call.
+
+--E changes E for one call (JSON of REAL_E's keys; the call gets its own work folder, and each result records the E that
+scored it). The project aims for an E that reads 0.45 mIoU on the real test photos; REAL_E read 0.440 on the H200. A
+stronger E is tried by training it and the grid it scores in the same call, into a new results folder, for example
+    python3 bench/gpu_grid.py --out $OUT --minutes 9 --E '{"ensemble_seeds": [1, 2, 3, 4]}'
+Each of E's networks is one phase-1 process: on an H200, two took 106 s side by side (60 epochs, width 32).
 
 On a lent GPU (the `device` tool), which has torch but not fastai: carry the wheels of fastai 2.8.7, fastcore 1.14.5,
 fastprogress 1.0.3 (newer ones need python-fasthtml), fastdownload 0.0.7, fasttransform 0.0.2, plum-dispatch 2.9.0
@@ -35,7 +42,7 @@ Results must name committed code, and the copy of the tree sent to a GPU machine
 writes the commit and `git ls-tree` of its `semseg_gan/`; there, before anything runs, each library file's git blob hash
 is recomputed and compared with that list (every file, both ways), and only then do the results name that commit.
 """
-import argparse, hashlib, json, os, shutil, subprocess, sys, tarfile, threading, time
+import argparse, hashlib, json, os, shlex, shutil, subprocess, sys, tarfile, threading, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +82,10 @@ def seed_range(text:str) -> range:
     lo, _, hi = text.partition('-')
     return range(int(lo)) if not hi else range(int(lo), int(hi) + 1)
 
+def E_override() -> dict:
+    "The --E settings (JSON, keys of REAL_E) this call's E is trained and scored with; {} for REAL_E itself."
+    return json.loads(os.environ.get('GPU_GRID_E') or '{}')
+
 def child(kind, arg, smoke):
     "One process: E's network of seed `arg` (kind 'E'), T_s (kind 'T'), or a grid worker (kind 'W', seeds `arg`), naming the verified commit."
     import torch, semseg_gan.ablation as ab
@@ -83,9 +94,10 @@ def child(kind, arg, smoke):
     ab._IMPORTED_AT = verified_commit()
     torch.set_num_threads(1)
     tiny = dict(epochs=1, arch_kwargs=dict(width=8, depth=3)) if smoke else {}   # --smoke: tiny networks, 1 epoch
+    E_set = {**E_override(), **tiny}
     t0 = time.time()
     if kind == 'E':
-        _, recs = grid_evaluator(facades(), {**REAL_E, **tiny, 'ensemble_seeds': None, 'seed': int(arg)})
+        _, recs = grid_evaluator(facades(), {**REAL_E, **E_set, 'ensemble_seeds': None, 'seed': int(arg)})
         print(f"E seed {arg}: validation mIoU {recs[0]['valid_scores']['mean_iou']:.3f} ({time.time() - t0:.0f} s)", flush=True)
     elif kind == 'T':
         _, rec = _segmenter_once(facades(), 'T_s', {**REAL_T_S, **tiny}, False, True)
@@ -93,7 +105,7 @@ def child(kind, arg, smoke):
     else:
         budget = dict(epochs=1, epochs_decay=0, ngf=8, ndf=8) if smoke else {}
         bench_worker(os.environ['GPU_GRID_SETTINGS'].split(','), seed_range(arg), WORK/'runs', WORK/'results', threads=1,
-                     command=os.environ['GPU_GRID_COMMAND'], grid='facades', E_settings=tiny or None, T_s_settings=tiny or None, **budget)
+                     command=os.environ['GPU_GRID_COMMAND'], grid='facades', E_settings=E_set or None, T_s_settings=tiny or None, **budget)
 
 def finished(names:set) -> list:
     "The finished results among `names` (the runs asked for)."
@@ -114,6 +126,7 @@ def main():
     ap.add_argument('--settings', default=','.join(SETTINGS), help='keys of BENCH_SETTINGS, comma-separated')
     ap.add_argument('--minutes', type=float, default=8.5, help='stop everything this long after the start')
     ap.add_argument('--smoke', action='store_true'); ap.add_argument('--child', nargs=2)
+    ap.add_argument('--E', help='another E than REAL_E: JSON of the keys to change, e.g. \'{"ensemble_seeds": [1, 2, 3]}\'')
     a = ap.parse_args()
     if a.prepare: return prepare(a.data)
     if a.child: return child(*a.child, a.smoke)
@@ -122,18 +135,23 @@ def main():
     settings = a.settings.split(',')
     if bad := [st for st in settings if st not in BENCH_SETTINGS]: sys.exit(f'unknown setting(s) {bad}: choose from {list(BENCH_SETTINGS)}')
     seed_range(a.seeds)   # a bad --seeds fails here, not in every worker
+    from semseg_gan.benchmark import REAL_E
+    try: E_set = json.loads(a.E) if a.E else {}
+    except json.JSONDecodeError as e: sys.exit(f'--E is not JSON ({e}): give the REAL_E keys to change, e.g. \'{{"ensemble_seeds": [1, 2, 3]}}\'')
+    if not isinstance(E_set, dict) or (bad := sorted(set(E_set) - set(REAL_E))): sys.exit(f'--E: give a JSON object with keys of REAL_E {list(REAL_E)}, not {a.E}')
     t0, out = time.time(), Path(a.out); out.mkdir(parents=True, exist_ok=True)
     commit = verified_commit()
     global WORK   # never mixed with another commit's runs, nor a smoke run's with a real one's
-    if 'GPU_GRID_WORK' not in os.environ: WORK = Path(f"/tmp/gpu_grid{'_smoke' * a.smoke}_{commit[:7]}")
+    E_tag = '_E' + hashlib.sha1(json.dumps(E_set, sort_keys=True).encode()).hexdigest()[:8] if E_set else ''   # another E, other runs
+    if 'GPU_GRID_WORK' not in os.environ: WORK = Path(f"/tmp/gpu_grid{'_smoke' * a.smoke}_{commit[:7]}{E_tag}")
     names = {f'{st}_seed{k}.json' for st in settings for k in seed_range(a.seeds)}
     import torch
     print(f"library = commit {commit[:7]} (checked file by file); torch {torch.__version__}; "
           f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}", flush=True)
     env = {**os.environ, 'SEMSEG_GAN_DATA': str(PREP/'data'), 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1', 'PYTHONUNBUFFERED': '1'}
     env.setdefault('SEMSEG_GAN_MODELS', str(WORK/'models'))
-    env['GPU_GRID_WORK'], env['GPU_GRID_SETTINGS'] = str(WORK), ','.join(settings)
-    env['GPU_GRID_COMMAND'] = 'python3 bench/gpu_grid.py ' + ' '.join(sys.argv[1:])   # recorded in each result
+    env['GPU_GRID_WORK'], env['GPU_GRID_SETTINGS'], env['GPU_GRID_E'] = str(WORK), ','.join(settings), json.dumps(E_set)
+    env['GPU_GRID_COMMAND'] = 'python3 bench/gpu_grid.py ' + shlex.join(sys.argv[1:])   # recorded in each result
     WORK.mkdir(exist_ok=True)
     for f in WORK.glob('*.log'): f.unlink()   # this call's logs only
     if before := len(finished(names)): print(f'{before} of these runs already finished in {WORK}: resuming', flush=True)
@@ -144,8 +162,9 @@ def main():
     def packer():
         while not done.wait(15): pack(out, names)
     packing = threading.Thread(target=packer, daemon=True); packing.start()
-    first = [spawn('E', s, s) for s in (1, 2)] + ([spawn('T', 0, 0)] if any(map(_needs_T_s, settings)) else [])
-    phases = [('E' + (' and T_s' if len(first) > 2 else ''), first), ('grid', None)]
+    E_seeds = {**REAL_E, **E_set}['ensemble_seeds'] or [{**REAL_E, **E_set}['seed']]
+    first = [spawn('E', s, s) for s in E_seeds] + ([spawn('T', 0, 0)] if any(map(_needs_T_s, settings)) else [])
+    phases = [('E' + (' and T_s' if len(first) > len(E_seeds) else ''), first), ('grid', None)]
     for name, procs in phases:
         if procs is None: procs = [spawn('W', a.seeds, i) for i in range(a.workers)]
         while any(p.poll() is None for p in procs) and time.time() < deadline: time.sleep(2)
