@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT/'nbs'/'results'
 FACADES, FACADES_TS16, POSE, BENCH = 'facades_ablation_cpu.json', 'facades_ablation_cpu_ts16.json', 'market_pose_cpu4_unetE_aug.json', 'bench'
+POSE_B1 = 'market_pose_cpu4_b1_4ep.json'
 REAL_GRID = 'facades_grid'
 
 def f3(v): return '' if v is None or v != v else f'{v:.3f}'
@@ -94,14 +95,18 @@ def facades_section(used) -> str:
         out.append(md_table(rows, ['$T_s$ val. mIoU', 'mIoU'] + (['door IoU'] if door is not None else []) + ['FID-E'], '$T_s$ width'))
     return '\n'.join(out)
 
-def pose_section(used) -> str:
-    out = ['## A person in a new pose, on Market-1501\n',
-           'The paper\'s second task (`11_pose_market`): a person drawn in a target pose. SSIM and mask-SSIM against '
-           'the target photo, and PCKh of a separately trained pose network on the generated people; mean ± standard '
-           'deviation over seeds.\n']
-    res = read(POSE)
-    if res is None: return '\n'.join(out + [missing(POSE, '11_pose_market')])
-    used.add(POSE)
+def pose_section(used, name=POSE, title='A person in a new pose, on Market-1501', intro=
+                 'The paper\'s second task (`11_pose_market`): a person drawn in a target pose. SSIM and mask-SSIM against '
+                 'the target photo, and PCKh of a separately trained pose network on the generated people; mean ± standard '
+                 'deviation over seeds.') -> str:
+    "A pose grid's results (a `run_pose_ablation` file): the scores per variant or setting, and each against pix2pix, paired."
+    out = [f'## {title}\n', intro + '\n']
+    res = read(name)
+    if res is None: return '\n'.join(out + [missing(name, '11_pose_market')])
+    used.add(name)
+    betas = {n: s['class_weight'] for n, s in res.get('settings', {}).items() if 'class_weight' in s}   # older files: the default
+    out.append('The semantic discriminator\'s class weight β: ' + (', '.join(f'{b:g} in `{n}`' for n, b in betas.items()) if betas
+               else '0.05 (the library\'s default) in `semdisc` and `full`') + '.\n')
     import pandas as pd
     size = '×'.join(map(str, res['size'])) if isinstance(res['size'], list) else res['size']
     out.append(f"{res['dataset']}, {size} px, {res.get('n_train_pairs', '?')} training and {res.get('n_test_pairs', '?')} test "
@@ -123,6 +128,12 @@ def pose_section(used) -> str:
                'interval; a cell without a word is *inconclusive* (the interval spans 0):\n')
     out.append(md_table(rows, groups, 'variant − pix2pix'))
     return '\n'.join(out)
+
+def pose_b1_section(used) -> str:
+    return pose_section(used, POSE_B1, 'Market-1501: the semantic D at β = 1, twice the schedule',
+        'The same task with the semantic discriminator\'s class terms at full weight (`semdisc_b1`) against pix2pix, four paired '
+        'seeds of 4 + 4 epochs, and its own $T_s$ and evaluator, trained again with the same settings (so its runs are compared '
+        'only with each other; `11_pose_market`).')
 
 def bench_section(used) -> str:
     return grid_section(used, BENCH, 'The controlled benchmark',
@@ -195,7 +206,7 @@ def grid_section(used, folder:str, title:str, intro:str, rare=None) -> str:
 
 def results_page() -> str:
     used = set()
-    sections = [real_grid_section(used), pose_section(used), bench_section(used), facades_section(used)]
+    sections = [real_grid_section(used), pose_section(used), pose_b1_section(used), bench_section(used), facades_section(used)]
     head = ('# Results\n\nWhat this project has measured, gathered from the result files committed in `nbs/results/`. '
             'Every number on this page is computed from those files when the site is built (by `docs/results_page.py`, '
             'with the library\'s own functions where the notebooks use them), so the page and the files cannot '

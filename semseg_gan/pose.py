@@ -375,8 +375,8 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
                preset=preset, size=list(POSE_PRESETS[preset]), epochs=epochs, epochs_decay=epochs_decay, seeds=list(seeds),
                ngf=ngf, ndf=ndf, n_train_pairs=len(train), n_test_pairs=len(test),
                T_s=dict(arch='unet', seed=0, test_pckh=T_pckh), E=dict(arch=E_net[0], arch_kwargs=E_net[1], seed=1, augment=E_augment, epochs=pose_epochs, test_pckh=ceiling['pckh']),
-               settings={n: dict(variant=v, **({**beta, **learner_kw, **opts} if VARIANTS[v]['semantic_d'] else {}))
-                         for n, (v, opts) in named.items()},   # each name's variant, and a semantic D's β and weight mode
+               settings={n: {'variant': v, **({**beta, **learner_kw} if VARIANTS[v]['semantic_d'] else {}), **opts}
+                         for n, (v, opts) in named.items()},   # each name's variant and options, with a semantic D's β and weight mode
                upper_bound=dict(ssim=1.0, mask_ssim=1.0, **ceiling), joints=KEYPOINTS, runs=[],
                started=datetime.datetime.now().isoformat(timespec='seconds'))
     return run_grid(out, res, seeds, variants, dls_for=lambda seed: pose_dls(train, test, preset, bs=bs, seed=seed), T_s=T_s,
