@@ -131,7 +131,7 @@ def pose_section(used, name=POSE, title='A person in a new pose, on Market-1501'
 
 def pose_b1_section(used) -> str:
     return pose_section(used, POSE_B1, 'Market-1501: the semantic D at β = 1, twice the schedule',
-        'The same task with the semantic discriminator\'s class terms at full weight (`semdisc_b1`) against pix2pix, four paired '
+        'The same task with the semantic discriminator\'s class terms at full weight (`semdisc_b1`) and at the library\'s weight (`semdisc`) against pix2pix, four paired '
         'seeds of 4 + 4 epochs, and its own $T_s$ and evaluator, trained again with the same settings (so its runs are compared '
         'only with each other; `11_pose_market`).')
 
