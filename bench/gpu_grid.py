@@ -162,7 +162,8 @@ def main():
     def packer():
         while not done.wait(15): pack(out, names)
     packing = threading.Thread(target=packer, daemon=True); packing.start()
-    E_seeds = {**REAL_E, **E_set}['ensemble_seeds'] or [{**REAL_E, **E_set}['seed']]
+    E_cfg = {**REAL_E, **E_set}   # this call's E
+    E_seeds = E_cfg['ensemble_seeds'] or [E_cfg['seed']]
     first = [spawn('E', s, s) for s in E_seeds] + ([spawn('T', 0, 0)] if any(map(_needs_T_s, settings)) else [])
     phases = [('E' + (' and T_s' if len(first) > len(E_seeds) else ''), first), ('grid', None)]
     for name, procs in phases:
