@@ -110,7 +110,8 @@ def pose_section(used, name=POSE, title='A person in a new pose, on Market-1501'
     import pandas as pd
     size = '×'.join(map(str, res['size'])) if isinstance(res['size'], list) else res['size']
     out.append(f"{res['dataset']}, {size} px, {res.get('n_train_pairs', '?')} training and {res.get('n_test_pairs', '?')} test "
-               f"pairs, {res['epochs']} + {res['epochs_decay']} epochs, seeds {', '.join(map(str, res['seeds']))}. $T_s$ "
+               f"pairs, {res['epochs']} + {res['epochs_decay']} epochs, finished seeds "
+               f"{', '.join(map(str, sorted({r['seed'] for r in res['runs']})))}. $T_s$ "
                f"test PCKh {f3(res['T_s']['test_pckh'])}; evaluator ({res['E']['arch']}, seed {res['E']['seed']}) test PCKh "
                f"{f3(res['E']['test_pckh'])}. " + provenance(res))
     cols = {'ssim': 'SSIM', 'mask_ssim': 'mask-SSIM', 'pckh': 'PCKh'}
@@ -131,7 +132,7 @@ def pose_section(used, name=POSE, title='A person in a new pose, on Market-1501'
 
 def pose_b1_section(used) -> str:
     return pose_section(used, POSE_B1, 'Market-1501: the semantic D at β = 1, twice the schedule',
-        'The same task with the semantic discriminator\'s class terms at full weight (`semdisc_b1`) and at the library\'s weight (`semdisc`) against pix2pix, four paired '
+        'The same task with the semantic discriminator\'s class terms at full weight (`semdisc_b1`) and at the library\'s weight (`semdisc`) against pix2pix, paired '
         'seeds of 4 + 4 epochs, and its own $T_s$ and evaluator, trained again with the same settings (so its runs are compared '
         'only with each other; `11_pose_market`).')
 
