@@ -3,7 +3,7 @@
     python3 bench/gpu_grid.py --prepare                  # here, in a clean checkout: .gpu/ (the data, the commit's file list)
     python3 bench/gpu_grid.py --out DIR --minutes 8.5    # there: E's networks, then the grid, until done or time is up
     python3 bench/gpu_grid.py --out DIR --smoke          # the same code with tiny networks and 1 epoch (checks the script; CI runs it)
-    python3 bench/gpu_grid.py --out DIR --settings semloss,full --seeds 4-7    # other settings, other seeds (T_s is trained too)
+    python3 bench/gpu_grid.py --out DIR --settings semloss,full_b1 --seeds 4-7    # other settings, other seeds (T_s is trained too)
     python3 bench/gpu_grid.py --out DIR --E '{"ensemble_seeds": [1, 2, 3, 4], "epochs": 100}'   # another E (REAL_E's keys)
 --seeds 4 means seeds 0-3 (four seeds); --seeds 4-7 means seeds 4 to 7.
 

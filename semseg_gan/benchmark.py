@@ -257,7 +257,7 @@ BENCH_SETTINGS = {
     'balanced':           ('pix2pix', dict(balanced_patch=True, weight_mode='area')),
     'semdisc_b1_nearest': ('semdisc', dict(class_weight=1.0, weight_mode='nearest')),
     'semloss':            ('semloss', {}),
-    'full':               ('full', dict(class_weight=1.0, weight_mode='area')),   # the paper's method: both changes
+    'full_b1':            ('full', dict(class_weight=1.0, weight_mode='area')),   # the paper's method: both changes
 }
 BENCH_RUN = dict(preset='tiny', bs=4, ngf=32, ndf=32, epochs=10, epochs_decay=10)   # one run's budget
 BENCH_T_S = dict(arch='unet', preset='tiny', epochs=20, seed=0, arch_kwargs=dict(width=32, depth=4))   # T_s for 'semloss'
