@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 12: a Market-1501 pose grid of 11_pose_market in the background, on both cores, resumable at the run.
+# Issue 12: a Market-1501 pose grid of 11_pose_market in the background, on both cores, resumable at the run and the epoch.
 #
 #   bash bench/pose_grid.sh COMMIT NAME VARIANTS EPOCHS EPOCHS_DECAY [SEEDS]
 #   e.g. nohup bash bench/pose_grid.sh b72ca5f market_pose_cpu4_b1 semdisc_b1 2 2 > runs/market_pose_cpu4_b1.log 2>&1 &
@@ -9,8 +9,9 @@
 # evaluator (or loads them from runs/NAME/a: about 30 minutes at one thread); then two processes at one thread each run
 # the seeds, one the even and one the odd ones, in runs/NAME/{a,b}. Every 60 s their results are merged into
 # nbs/results/NAME.json (written atomically): commit it as runs land. After a stop, run the same command again: finished
-# runs are only scored again. A smoke test of the script (minutes): PRESET=tiny POSE_EPOCHS=1 RESULTS=/tmp/smoke
-# bash bench/pose_grid.sh COMMIT smoke pix2pix,semdisc_b1 1 0 0,1
+# runs are only scored again, and an unfinished one continues from its last epoch's checkpoint (when COMMIT's `run_grid`
+# says "resumes at its last epoch" in its docstring; older commits start such a run over).
+# A smoke test of the script (minutes): PRESET=tiny POSE_EPOCHS=1 RESULTS=/tmp/smoke bash bench/pose_grid.sh COMMIT smoke pix2pix,semdisc_b1 1 0 0,1
 set -e
 C=${1:?usage: bench/pose_grid.sh COMMIT NAME VARIANTS EPOCHS EPOCHS_DECAY [SEEDS]}; NAME=${2:?}; V=${3:?}; EP=${4:?}; ED=${5:?}; S=${6:-0,1,2,3}
 MAIN=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel); WT=$(dirname "$MAIN")/pose_wt_$C

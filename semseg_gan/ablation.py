@@ -17,7 +17,7 @@ from .samples import sample_facades
 from .segmenters import load_segmenter, models_dir
 from .segmenters import evaluator, segmenter_once
 from .metrics import fcn_scores, e_features, frechet_distance, kernel_inception_distance
-from .gan import semseg_gan_learner, VARIANTS, _check_variants, check_train_options, generate, export_generator, load_generator
+from .gan import semseg_gan_learner, VARIANTS, _check_variants, check_train_options, generate, export_generator, load_generator, load_checkpoint
 
 # %% auto #0
 __all__ = ['test_set', 'evaluate_generator', 'real_upper_bound', 'run_grid', 'run_ablation', 'semseg_gan_ablation',
@@ -63,16 +63,18 @@ def _git_commit():
 
 def _jsonable(sc): return {k: (v.tolist() if hasattr(v, 'tolist') else v) for k, v in sc.items()}
 
-def _save_train_record(run_dir:Path, t0:float):
+def _save_train_record(run_dir:Path, t0:float, resumed_from:int=0):
     "Record how long a run took to train, and the code that trained it, beside its generator (a finished run is later only evaluated again)."
     rec = {'train_minutes': round((time.time() - t0) / 60, 1), 'trained_at_commit': _git_commit()}
+    if resumed_from: rec['resumed_from_epoch'] = resumed_from   # then train_minutes counts only the epochs after it
     atomic_write(run_dir/'train.json', lambda f: f.write(json.dumps(rec).encode()))
 
 def _train_record(run_dir:Path) -> dict:
     "What was recorded when the run was trained (None for what was not: older runs have no commit)."
     f = run_dir/'train.json'
     rec = json.loads(f.read_text()) if f.exists() else {}
-    return dict(train_minutes=rec.get('train_minutes'), trained_at_commit=rec.get('trained_at_commit'))
+    return dict(train_minutes=rec.get('train_minutes'), trained_at_commit=rec.get('trained_at_commit'),
+                **({'resumed_from_epoch': rec['resumed_from_epoch']} if 'resumed_from_epoch' in rec else {}))
 
 def run_grid(out:Path, # the grid's folder: results.json, and one folder per run
              res:dict, # the results header (command, commit, settings, evaluator); its 'runs' list is filled here
@@ -86,7 +88,7 @@ def run_grid(out:Path, # the grid's folder: results.json, and one folder per run
              quiet:bool=True,
              settings:dict|None=None, # name -> (variant, options added to `learner_kw`) for a name in `variants` that is not a variant
             ) -> dict:
-    "The loop every ablation shares: train each (variant, seed) once, evaluate it, rewrite `results.json` after each run."
+    "The loop every ablation shares: train each (variant, seed) once, evaluate it, rewrite `results.json` after each run; a stopped run resumes at its last epoch."
     settings = settings or {}
     for seed in seeds:
         for name in variants:
@@ -97,9 +99,14 @@ def run_grid(out:Path, # the grid's folder: results.json, and one folder per run
             if not gfile.exists():   # a finished run is only evaluated again
                 set_seed(seed)
                 learn = semseg_gan_learner(dls_for(seed), variant, T_s=T_s, path=run_dir, **{**learner_kw, **opts})
-                with quietly(learn, quiet): learn.fit_pix2pix(*epochs)
+                ck = run_dir/'checkpoint.pth'   # written after every epoch: a run stopped midway continues from it
+                done = load_checkpoint(ck)['epochs_done'] if ck.exists() else 0
+                if done < sum(epochs):
+                    with quietly(learn, quiet): learn.fit_pix2pix(*epochs, resume=ck if done else None)
+                else:   # trained to the end, stopped before the export
+                    learn.model.G.load_state_dict(load_checkpoint(ck)['G']); learn.last_checkpoint = ck
                 export_generator(learn, gfile)
-                _save_train_record(run_dir, t0)
+                _save_train_record(run_dir, t0, done)
             G, info = load_generator(gfile)
             size = res['size'] if isinstance(res['size'], list) else [res['size']] * 2
             want = dict(variant=variant, shape=size, epochs=res['epochs'] + res['epochs_decay'])
