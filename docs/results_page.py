@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT/'nbs'/'results'
 FACADES, FACADES_TS16, POSE, BENCH = 'facades_ablation_cpu.json', 'facades_ablation_cpu_ts16.json', 'market_pose_cpu4_unetE_aug.json', 'bench'
-POSE_B1 = 'market_pose_cpu4_b1_4ep.json'
+POSE_B1, POSE_FULL_B1 = 'market_pose_cpu4_b1_4ep.json', 'market_pose_cpu4_full_b1_4ep.json'
 REAL_GRID = 'facades_grid'
 
 def f3(v): return '' if v is None or v != v else f'{v:.3f}'
@@ -136,6 +136,12 @@ def pose_b1_section(used) -> str:
         'seeds of 4 + 4 epochs, and its own $T_s$ and evaluator, trained again with the same settings (so its runs are compared '
         'only with each other; `11_pose_market`).')
 
+def pose_full_b1_section(used) -> str:
+    return pose_section(used, POSE_FULL_B1, "Market-1501: the paper's full method at β = 1",
+        'The paper\'s two ideas together (`full_b1`: the semantic discriminator at β = 1 and the semantic perceptual loss in '
+        'place of L1) against pix2pix, with the seeds, schedule, $T_s$ and evaluator of the β = 1 grid above. Its pix2pix runs '
+        'are that grid\'s, bit for bit, so `11_pose_market` also pairs `full_b1` with `semdisc_b1`.')
+
 def bench_section(used) -> str:
     return grid_section(used, BENCH, 'The controlled benchmark',
         'Procedural facades whose small, rare classes are painted by rules a generator can learn, and an evaluator '
@@ -207,7 +213,7 @@ def grid_section(used, folder:str, title:str, intro:str, rare=None) -> str:
 
 def results_page() -> str:
     used = set()
-    sections = [real_grid_section(used), pose_section(used), pose_b1_section(used), bench_section(used), facades_section(used)]
+    sections = [real_grid_section(used), pose_section(used), pose_b1_section(used), pose_full_b1_section(used), bench_section(used), facades_section(used)]
     head = ('# Results\n\nWhat this project has measured, gathered from the result files committed in `nbs/results/`. '
             'Every number on this page is computed from those files when the site is built (by `docs/results_page.py`, '
             'with the library\'s own functions where the notebooks use them), so the page and the files cannot '
