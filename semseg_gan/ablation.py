@@ -17,7 +17,7 @@ from .samples import sample_facades
 from .segmenters import load_segmenter, models_dir
 from .segmenters import evaluator, segmenter_once
 from .metrics import fcn_scores, e_features, frechet_distance, kernel_inception_distance
-from .gan import semseg_gan_learner, VARIANTS, _check_variants, check_train_options, generate, export_generator, load_generator, load_checkpoint
+from .gan import semseg_gan_learner, VARIANTS, _check_variants, check_train_options, generate, export_generator, load_generator
 
 # %% auto #0
 __all__ = ['test_set', 'evaluate_generator', 'real_upper_bound', 'run_grid', 'run_ablation', 'semseg_gan_ablation',
@@ -99,12 +99,7 @@ def run_grid(out:Path, # the grid's folder: results.json, and one folder per run
             if not gfile.exists():   # a finished run is only evaluated again
                 set_seed(seed)
                 learn = semseg_gan_learner(dls_for(seed), variant, T_s=T_s, path=run_dir, **{**learner_kw, **opts})
-                ck = run_dir/'checkpoint.pth'   # written after every epoch: a run stopped midway continues from it
-                done = load_checkpoint(ck)['epochs_done'] if ck.exists() else 0
-                if done < sum(epochs):
-                    with quietly(learn, quiet): learn.fit_pix2pix(*epochs, resume=ck if done else None)
-                else:   # trained to the end, stopped before the export
-                    learn.model.G.load_state_dict(load_checkpoint(ck)['G']); learn.last_checkpoint = ck
+                with quietly(learn, quiet): done = learn.fit_or_resume(*epochs)   # a run stopped midway continues from its last epoch
                 export_generator(learn, gfile)
                 _save_train_record(run_dir, t0, done)
             G, info = load_generator(gfile)

@@ -371,20 +371,14 @@ def bench_run(setting:str, # a key of `BENCH_SETTINGS`
     uses_T_s = _needs_T_s(setting)
     T_s = _segmenter_once(data, 'T_s', T_cfg, False, True)[0] if uses_T_s else None
     run = Path(runs)/f'{setting}_seed{seed}'
-    ck = run/'checkpoint.pth'
     s_val, y_val = test_set(data, cfg['preset'], 'val')
     set_seed(seed)
     dls = semantic_dls(data, cfg['preset'], bs=cfg['bs'], seed=seed)   # on fastai's default device: the GPU if there is one
     E_curve.to(dls.device)
     learn = semseg_gan_learner(dls, variant, T_s=T_s, path=run, ngf=cfg['ngf'], ndf=cfg['ndf'], **opts)   # BatchLog: losses_per_batch.csv
     t0 = time.time()
-    from semseg_gan.gan import load_checkpoint
-    done = load_checkpoint(ck)['epochs_done'] if ck.exists() else 0
-    if done < cfg['epochs'] + cfg['epochs_decay']:
-        with quietly(learn):
-            learn.fit_pix2pix(cfg['epochs'], cfg['epochs_decay'], resume=ck if ck.exists() else None,
-                              cbs=[ValCurve(E_curve, s_val, labels_from_one_hot(s_val), data.n_classes)])
-    else: learn.model.G.load_state_dict(load_checkpoint(ck)['G'])   # trained to the end, stopped before its result was written
+    with quietly(learn):   # resumes the run's checkpoint if there is one
+        done = learn.fit_or_resume(cfg['epochs'], cfg['epochs_decay'], cbs=[ValCurve(E_curve, s_val, labels_from_one_hot(s_val), data.n_classes)])
     G = learn.model.G
     E = grid_evaluator(data, E_cfg)[0].to(dls.device)   # the whole E, built when it is needed: a run may start while E's later networks still train
     s_t, y_t = test_set(data, cfg['preset'])
