@@ -562,10 +562,13 @@ def fit_pix2pix(self:CGANLearner, n_epochs:int=100, # epochs at a constant learn
 def fit_or_resume(self:CGANLearner, n_epochs:int, n_epochs_decay:int, cbs=None) -> int:
     "`fit_pix2pix`, continued from the run folder's `checkpoint.pth` if a stopped run left one; returns the epochs it had done (0: a fresh start)."
     ck = Path(self.path)/'checkpoint.pth'
-    done = load_checkpoint(ck)['epochs_done'] if ck.exists() else 0
-    if done < n_epochs + n_epochs_decay: self.fit_pix2pix(n_epochs, n_epochs_decay, resume=ck if done else None, cbs=cbs)
+    state = load_checkpoint(ck) if ck.exists() else None
+    done = state['epochs_done'] if state else 0
+    if done < n_epochs + n_epochs_decay:
+        del state   # fit_pix2pix reads the checkpoint itself; not kept in memory through the fit
+        self.fit_pix2pix(n_epochs, n_epochs_decay, resume=ck if done else None, cbs=cbs)
     else:   # trained to the end, stopped before its result was written: nothing left to train
-        self.model.G.load_state_dict(load_checkpoint(ck)['G']); self.last_checkpoint = ck
+        self.model.G.load_state_dict(state['G']); self.last_checkpoint = ck
     return done
 
 # %% ../nbs/05_gan.ipynb #103e4f4e
