@@ -8,7 +8,7 @@
 # The settings of the 4-seed grid in 11 (ngf 32, the augmented U-Net evaluator). First one process trains T_s and the
 # evaluator (or loads them from runs/NAME/a: about 30 minutes at one thread); then two processes at one thread each run
 # the seeds, one the even and one the odd ones, in runs/NAME/{a,b}. Every 60 s their results are merged into
-# nbs/results/NAME.json (written atomically): commit it as runs land. After a stop, run the same command again: finished
+# nbs/results/NAME.json (written atomically; its `started` stays the first start's): commit it as runs land. After a stop, run the same command again: finished
 # runs are only scored again, and an unfinished one continues from its last epoch's checkpoint (when COMMIT's `run_grid`
 # says "resumes at its last epoch" in its docstring; older commits start such a run over).
 # A smoke test of the script (minutes): PRESET=tiny POSE_EPOCHS=1 RESULTS=/tmp/smoke bash bench/pose_grid.sh COMMIT smoke pix2pix,semdisc_b1 1 0 0,1
@@ -44,9 +44,11 @@ if parts:
         diff = [k for k in set(head) | set(p) if k not in own and p.get(k) != head.get(k)]
         if diff: raise SystemExit(f"the two halves differ in {diff}: they cannot be pooled")
     runs = sorted((r for p in parts for r in p['runs']), key=lambda r: (r['seed'], e['V'].split(',').index(r['variant'])))
-    res = dict(head, seeds=sorted({s for p in parts for s in p['seeds']}), started=min(p['started'] for p in parts), runs=runs)
-    if len(parts) == 2 and all('finished' in p for p in parts): res['finished'] = max(p['finished'] for p in parts)
     old = Path(e['OUT']).read_text() if Path(e['OUT']).exists() else None
+    prev = json.loads(old) if old else {}   # an earlier start of the same grid (same code): its start time is the grid's
+    starts = [p['started'] for p in parts] + ([prev['started']] if prev.get('git_commit') == head.get('git_commit') and 'started' in prev else [])
+    res = dict(head, seeds=sorted({s for p in parts for s in p['seeds']}), started=min(starts), runs=runs)
+    if len(parts) == 2 and all('finished' in p for p in parts): res['finished'] = max(p['finished'] for p in parts)
     new = json.dumps(res, indent=1)
     if new != old:
         atomic_write(Path(e['OUT']), lambda f: f.write(new.encode()))
