@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT/'nbs'/'results'
 FACADES, FACADES_TS16, POSE, BENCH = 'facades_ablation_cpu.json', 'facades_ablation_cpu_ts16.json', 'market_pose_cpu4_unetE_aug.json', 'bench'
-POSE_B1, POSE_FULL_B1 = 'market_pose_cpu4_b1_4ep.json', 'market_pose_cpu4_full_b1_4ep.json'
+POSE_B1, POSE_FULL_B1, POSE_CONFIRM = 'market_pose_cpu4_b1_4ep.json', 'market_pose_cpu4_full_b1_4ep.json', 'market_pose_cpu4_b1_confirm.json'
 REAL_GRID = 'facades_grid'
 
 def f3(v): return '' if v is None or v != v else f'{v:.3f}'
@@ -142,6 +142,20 @@ def pose_full_b1_section(used) -> str:
         'place of L1) against pix2pix, with the seeds, schedule, $T_s$ and evaluator of the β = 1 grid above. Its pix2pix runs '
         'are that grid\'s, bit for bit, so `11_pose_market` also pairs `full_b1` with `semdisc_b1`.')
 
+def pose_confirm_section(used, plan_seeds=range(8, 24)) -> str:
+    "The confirmatory grid of `bench/market_confirm_plan.md`: its comparison only once all its planned runs are in, as the plan says."
+    title, name = 'Market-1501: a confirmatory grid, planned before it ran', POSE_CONFIRM
+    intro = ('`semdisc_b1` against pix2pix with 16 new seeds and the $T_s$ and evaluator of the β = 1 grid above. '
+             '`bench/market_confirm_plan.md` fixed the grid and its analysis before the first run: the face and the wrists '
+             'are its primary comparisons, all joints and the body secondary (`11_pose_market`).')
+    res = read(name)
+    if res is None: return '\n'.join([f'## {title}\n', intro + '\n', missing(name, '11_pose_market')])
+    done = {v: sorted(r['seed'] for r in res['runs'] if r['variant'] == v) for v in res['settings']}
+    if all(s == list(plan_seeds) for s in done.values()): return pose_section(used, name, title, intro)
+    used.add(name)
+    return '\n'.join([f'## {title}\n', intro + '\n', f"{sum(map(len, done.values()))} of {len(done) * len(plan_seeds)} planned "
+                      'runs have finished; as planned, the comparison is shown only when all of them are in.\n'])
+
 def bench_section(used) -> str:
     return grid_section(used, BENCH, 'The controlled benchmark',
         'Procedural facades whose small, rare classes are painted by rules a generator can learn, and an evaluator '
@@ -213,7 +227,7 @@ def grid_section(used, folder:str, title:str, intro:str, rare=None) -> str:
 
 def results_page() -> str:
     used = set()
-    sections = [real_grid_section(used), pose_section(used), pose_b1_section(used), pose_full_b1_section(used), bench_section(used), facades_section(used)]
+    sections = [real_grid_section(used), pose_section(used), pose_b1_section(used), pose_full_b1_section(used), pose_confirm_section(used), bench_section(used), facades_section(used)]
     head = ('# Results\n\nWhat this project has measured, gathered from the result files committed in `nbs/results/`. '
             'Every number on this page is computed from those files when the site is built (by `docs/results_page.py`, '
             'with the library\'s own functions where the notebooks use them), so the page and the files cannot '
