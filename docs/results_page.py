@@ -142,7 +142,7 @@ def pose_full_b1_section(used) -> str:
         'place of L1) against pix2pix, with the seeds, schedule, $T_s$ and evaluator of the β = 1 grid above. Its pix2pix runs '
         'are that grid\'s, bit for bit, so `11_pose_market` also pairs `full_b1` with `semdisc_b1`.')
 
-def pose_confirm_section(used, plan_seeds=range(8, 24)) -> str:
+def pose_confirm_section(used) -> str:
     "The confirmatory grid of `bench/market_confirm_plan.md`: its comparison only once all its planned runs are in, as the plan says."
     title, name = 'Market-1501: a confirmatory grid, planned before it ran', POSE_CONFIRM
     intro = ('`semdisc_b1` against pix2pix with 16 new seeds and the $T_s$ and evaluator of the β = 1 grid above. '
@@ -150,10 +150,10 @@ def pose_confirm_section(used, plan_seeds=range(8, 24)) -> str:
              'are its primary comparisons, all joints and the body secondary (`11_pose_market`).')
     res = read(name)
     if res is None: return '\n'.join([f'## {title}\n', intro + '\n', missing(name, '11_pose_market')])
-    done = {v: sorted(r['seed'] for r in res['runs'] if r['variant'] == v) for v in res['settings']}
-    if all(s == list(plan_seeds) for s in done.values()): return pose_section(used, name, title, intro)
+    done = {v: sorted(r['seed'] for r in res['runs'] if r['variant'] == v) for v in res['settings']}   # `seeds`: the grid's planned seeds (11 checks them against the plan)
+    if all(s == res['seeds'] for s in done.values()): return pose_section(used, name, title, intro)
     used.add(name)
-    return '\n'.join([f'## {title}\n', intro + '\n', f"{sum(map(len, done.values()))} of {len(done) * len(plan_seeds)} planned "
+    return '\n'.join([f'## {title}\n', intro + '\n', f"{sum(map(len, done.values()))} of {len(done) * len(res['seeds'])} planned "
                       'runs have finished; as planned, the comparison is shown only when all of them are in.\n'])
 
 def bench_section(used) -> str:
