@@ -24,7 +24,8 @@ Not reproduced: Colab's Python (3.13) and torch (2.11); the venv keeps its own (
 fastcore is the newest 2.x that the previous step installed (Colab: 2.2). This changes the venv it runs in (fastai,
 ipywidgets and the library), which is why it is CI's last step.
 
-Run from the repository root: `python .ci/colab_check.py [--notebooks 03_semantic_discriminator 07_widgets]`.
+Run from the repository root: `python .ci/colab_check.py [--notebooks 03_semantic_discriminator 07_widgets]`
+(`--cells-only`: step 1 alone, in seconds, which CI's sync step runs so a misplaced cell fails early).
 Any failure exits with status 1 and says which notebook, which cell, and the error."""
 import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
 from configparser import ConfigParser
@@ -152,11 +153,13 @@ def freeze() -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--notebooks', nargs='+', default=['03_semantic_discriminator', '07_widgets'])
+    ap.add_argument('--cells-only', action='store_true', help="only step 1 (seconds; CI's early sync step runs it)")
     args = ap.parse_args()
     t0, s = time.time(), settings()
     tutorials = sorted(p for p in (ROOT/s['nbs_path']).glob('[0-9][0-9]*_*.ipynb') if int(p.name[:2]) < 90)
     for p in tutorials: colab_cells(p, s)
     log(f'{len(tutorials)} tutorial notebooks open with the Colab link and set-up cell')
+    if args.cells_only: return
 
     tmp = Path(tempfile.mkdtemp(prefix='colab_check_'))
     pip('wheel', '-q', '--no-deps', '-w', str(tmp/'wheel'), str(ROOT))

@@ -5,7 +5,8 @@ Checked, page by page: it loads (HTTP 200, no JavaScript error); every image loa
 typeset (every math element holds MathJax's output, no TeX error, no `$...$` or `\\(...\\)` left in the text); every
 link inside the site leads to a page, and to an element of it where the link names one. Then: each API page lists every
 name of its module's `__all__`, with a section for every exported function and class (`semantic_weights`,
-`semseg_gan_learner`, ...); the Results page is there, with its tables (computed from nbs/results/ at build time)
+`semseg_gan_learner`, ...); each notebook's page shows its title cell's text
+(nbdev's front-matter pass drops it; docs/build.py puts it back); the Results page is there, with its tables (computed from nbs/results/ at build time)
 and links to the lessons that explain them; the site's search, typed into the search box, finds `semantic_weights`;
 and the browser asked no host but the local server for anything, and got no error for anything it asked. Two screenshots (a lesson
 with math, an API page) are saved and their paths printed.
@@ -66,6 +67,21 @@ def module_names(mod):
                   and any(getattr(t, 'id', '') == '__all__' for t in n.targets)), [])
     defs = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     return names, [n for n in names if n in defs]
+
+def notebook_page(nb_path:Path) -> str:
+    "The page a notebook becomes: index.html, tests/NAME.html (90 and above) or lessons/NAME.html."
+    if nb_path.stem == 'index': return 'index.html'
+    m = re.match(r'(\d+)[a-z]?_(.+)', nb_path.stem)
+    return f"{'tests' if int(m[1]) >= 90 else 'lessons'}/{m[2]}.html" if m else f'{nb_path.stem}.html'
+
+def intro_probe(nb_path:Path) -> str:
+    "The first few plain words of the title cell's text after its title and description ('' if it has none)."
+    sys.path.insert(0, str(ROOT/'docs')); from build import intro
+    for text in intro(nb_path).split('\n\n'):   # the first paragraph that has a few plain words
+        text = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', text)   # links: their words
+        words = re.split(r'[$`*_\\>|#]', text.lstrip('>#*-| '))[0].split()    # up to the first maths, code or emphasis
+        if len(words) >= 3: return ' '.join(words[:6])
+    return ''
 
 def main():
     ap = argparse.ArgumentParser()
@@ -133,6 +149,13 @@ def main():
                 if rel not in states: problem(rel, 'missing'); continue
                 for n in names:
                     if n not in states[rel]['h2']: problem(rel, f'no section for {n}')
+
+            # each notebook's page opens with what its title cell says after the title (nbdev's front-matter pass drops it)
+            for nb_path in sorted((ROOT/'nbs').glob('*.ipynb')):
+                rel = notebook_page(nb_path)
+                probe = intro_probe(nb_path)
+                if probe and rel in states and probe not in ' '.join(states[rel]['text'].replace('\u2019', "'").split()):
+                    problem(rel, f"the title cell's text is missing (from {nb_path.name}: {probe!r})")
 
             # the Results page (docs/results_page.py): tables, and links to the lessons that explain the numbers
             st = states.get('results.html')
