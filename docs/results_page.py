@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT/'nbs'/'results'
 FACADES, FACADES_TS16, POSE, BENCH = 'facades_ablation_cpu.json', 'facades_ablation_cpu_ts16.json', 'market_pose_cpu4_unetE_aug.json', 'bench'
 POSE_B1, POSE_FULL_B1, POSE_CONFIRM = 'market_pose_cpu4_b1_4ep.json', 'market_pose_cpu4_full_b1_4ep.json', 'market_pose_cpu4_b1_confirm.json'
+POSE_SEMLOSS = 'market_pose_cpu4_semloss_4ep.json'
 REAL_GRID = 'facades_grid'
 
 def f3(v): return '' if v is None or v != v else f'{v:.3f}'
@@ -98,10 +99,10 @@ def facades_section(used) -> str:
 def pose_section(used, name=POSE, title='A person in a new pose, on Market-1501', intro=
                  'The paper\'s second task (`11_pose_market`): a person drawn in a target pose. SSIM and mask-SSIM against '
                  'the target photo, and PCKh of a separately trained pose network on the generated people; mean ± standard '
-                 'deviation over seeds.') -> str:
-    "A pose grid's results (a `run_pose_ablation` file): the scores per variant or setting, and each against pix2pix, paired."
+                 'deviation over seeds.', res=None) -> str:
+    "A pose grid's results (a `run_pose_ablation` file, or `res` made from it): the scores per variant or setting, and each against pix2pix, paired."
     out = [f'## {title}\n', intro + '\n']
-    res = read(name)
+    res = res or read(name)
     if res is None: return '\n'.join(out + [missing(name, '11_pose_market')])
     used.add(name)
     betas = {n: s['class_weight'] for n, s in res.get('settings', {}).items() if 'class_weight' in s}   # older files: the default
@@ -155,6 +156,30 @@ def pose_confirm_section(used) -> str:
     used.add(name)
     return '\n'.join([f'## {title}\n', intro + '\n', f"{sum(map(len, done.values()))} of {len(done) * len(res['seeds'])} planned "
                       'runs have finished; as planned, the comparison is shown only when all of them are in.\n'])
+
+def pose_semloss_section(used) -> str:
+    """The 2 x 2 of `bench/market_semloss_plan.md`: `semloss` at 4 + 4 epochs with the committed pix2pix and `semdisc_b1` (β = 1
+    grid) and `full_b1` runs of the same seeds, shown once all planned runs are in and only if its $T_s$ and evaluator are theirs."""
+    title, name = 'Market-1501: the perceptual loss at twice the schedule, a 2 × 2 planned before it ran', POSE_SEMLOSS
+    intro = ('`semloss` ($\\mathcal L_s$ in place of L1) at 4 + 4 epochs, seeds 0-7, completes a 2 × 2 with the runs above of the '
+             'same seeds: {L1, $\\mathcal L_s$} × {PatchGAN, semantic D at β = 1} = pix2pix, `semloss`, `semdisc_b1`, `full_b1`. '
+             '`bench/market_semloss_plan.md` fixed it before the first run; its primary comparison is `semloss` − pix2pix over all '
+             'joints (`11_pose_market`).')
+    res, b1, full = read(name), read(POSE_B1), read(POSE_FULL_B1)
+    if res is None or b1 is None or full is None: return '\n'.join([f'## {title}\n', intro + '\n', missing(name, '11_pose_market')])
+    used.add(name)
+    done = sorted(r['seed'] for r in res['runs'] if r['variant'] == 'semloss')
+    if done != res['seeds']:
+        return '\n'.join([f'## {title}\n', intro + '\n', f"{len(done)} of {len(res['seeds'])} planned runs have finished; as planned, "
+                          'the comparison is shown only when all of them are in.\n'])
+    if any(res[k] != b1[k] for k in ('T_s', 'E', 'upper_bound')):
+        return '\n'.join([f'## {title}\n', intro + '\n', "This grid's $T_s$ or evaluator differs from the β = 1 grid's, so, as planned, "
+                          'its runs are not compared with that grid\'s.\n'])
+    seeds = set(res['seeds'])
+    runs = ([r for r in b1['runs'] if r['variant'] in ('pix2pix', 'semdisc_b1') and r['seed'] in seeds] + res['runs']
+            + [r for r in full['runs'] if r['variant'] == 'full_b1' and r['seed'] in seeds])
+    settings = {'pix2pix': b1['settings']['pix2pix'], **res['settings'], 'semdisc_b1': b1['settings']['semdisc_b1'], 'full_b1': full['settings']['full_b1']}
+    return pose_section(used, name, title, intro, res=dict(res, runs=runs, settings=settings))
 
 def bench_section(used) -> str:
     return grid_section(used, BENCH, 'The controlled benchmark',
@@ -227,7 +252,7 @@ def grid_section(used, folder:str, title:str, intro:str, rare=None) -> str:
 
 def results_page() -> str:
     used = set()
-    sections = [real_grid_section(used), pose_section(used), pose_b1_section(used), pose_full_b1_section(used), pose_confirm_section(used), bench_section(used), facades_section(used)]
+    sections = [real_grid_section(used), pose_section(used), pose_b1_section(used), pose_full_b1_section(used), pose_confirm_section(used), pose_semloss_section(used), bench_section(used), facades_section(used)]
     head = ('# Results\n\nWhat this project has measured, gathered from the result files committed in `nbs/results/`. '
             'Every number on this page is computed from those files when the site is built (by `docs/results_page.py`, '
             'with the library\'s own functions where the notebooks use them), so the page and the files cannot '
