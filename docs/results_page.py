@@ -168,13 +168,15 @@ def pose_semloss_section(used) -> str:
     res, b1, full = read(name), read(POSE_B1), read(POSE_FULL_B1)
     if res is None or b1 is None or full is None: return '\n'.join([f'## {title}\n', intro + '\n', missing(name, '11_pose_market')])
     used.add(name)
+    if any(res[k] != b1[k] for k in ('T_s', 'E', 'upper_bound')):
+        return '\n'.join([f'## {title}\n', intro + '\n', "This grid's $T_s$ or evaluator differs from the β = 1 grid's, so, as planned, "
+                          f"its runs are not compared with that grid's (test PCKh of $T_s$ {f3(res['T_s']['test_pckh'])} against "
+                          f"{f3(b1['T_s']['test_pckh'])}, of the evaluator {f3(res['E']['test_pckh'])} against {f3(b1['E']['test_pckh'])}; "
+                          f"{len(res['runs'])} of its {len(res['seeds'])} runs have finished; `11_pose_market` says why the networks differ).\n"])
     done = sorted(r['seed'] for r in res['runs'] if r['variant'] == 'semloss')
     if done != res['seeds']:
         return '\n'.join([f'## {title}\n', intro + '\n', f"{len(done)} of {len(res['seeds'])} planned runs have finished; as planned, "
                           'the comparison is shown only when all of them are in.\n'])
-    if any(res[k] != b1[k] for k in ('T_s', 'E', 'upper_bound')):
-        return '\n'.join([f'## {title}\n', intro + '\n', "This grid's $T_s$ or evaluator differs from the β = 1 grid's, so, as planned, "
-                          'its runs are not compared with that grid\'s.\n'])
     seeds = set(res['seeds'])
     runs = ([r for r in b1['runs'] if r['variant'] in ('pix2pix', 'semdisc_b1') and r['seed'] in seeds] + res['runs']
             + [r for r in full['runs'] if r['variant'] == 'full_b1' and r['seed'] in seeds])
