@@ -69,10 +69,11 @@ def module_names(mod):
     return names, [n for n in names if n in defs]
 
 def notebook_page(nb_path:Path) -> str:
-    "The page a notebook becomes: index.html, tests/NAME.html (90 and above) or lessons/NAME.html."
-    if nb_path.stem == 'index': return 'index.html'
-    m = re.match(r'(\d+)[a-z]?_(.+)', nb_path.stem)
-    return f"{'tests' if int(m[1]) >= 90 else 'lessons'}/{m[2]}.html" if m else f'{nb_path.stem}.html'
+    "The page a notebook becomes: nbdev's page name in docs/build.py's section (index.html, tests/NAME.html, lessons/NAME.html)."
+    from nbdev.doclinks import _nbpath2html   # the name nbdev's front matter gives the page (`output-file`)
+    sys.path.insert(0, str(ROOT/'docs')); from build import section_of
+    name = _nbpath2html(nb_path).stem
+    return '/'.join(filter(None, [section_of(nb_path.stem, name), name])) + '.html'
 
 def intro_probe(nb_path:Path) -> str:
     "The first few plain words of the title cell's text after its title and description ('' if it has none)."

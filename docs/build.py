@@ -103,6 +103,11 @@ def front_matter(nb) -> dict:
     if c['cell_type'] == 'raw' and src(c).startswith('---'): return yaml.safe_load(src(c).strip().strip('-')) or {}
     return {}
 
+def section_of(stem:str, name:str) -> str:
+    "The site section of notebook `stem` whose page is `name`: '' for the home page, 'tests' from 90 on, else 'lessons'."
+    m = re.match(r'(\d+)_', stem)
+    return '' if name == 'index' else 'tests' if m and int(m[1]) >= 90 else 'lessons'
+
 def intro(nb_path:Path) -> str:
     """What the notebook's title cell says after its title and `> description`: nbdev's front-matter pass turns that
     cell into the page's title and description and drops the rest, so the page puts it back under its title."""
@@ -133,8 +138,7 @@ class Site:
             nb = json.loads(p.read_text())
             fm = front_matter(nb)
             name = Path(fm.get('output-file', nb_path.stem + '.html')).stem
-            m = re.match(r'(\d+)_', nb_path.stem)
-            section = '' if name == 'index' else 'tests' if m and int(m[1]) >= 90 else 'lessons'
+            section = section_of(nb_path.stem, name)
             exp = re.search(r'^#\|\s*default_exp\s+(\S+)', '\n'.join(src(c) for c in json.loads(nb_path.read_text())['cells']), re.M)
             self.pages[nb_path.stem] = dict(nb=nb, section=section, name=name, title=fm.get('title', name),
                                             description=fm.get('description', ''), module=exp[1] if exp else None,

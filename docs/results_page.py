@@ -96,6 +96,10 @@ def facades_section(used) -> str:
         out.append(md_table(rows, ['$T_s$ val. mIoU', 'mIoU'] + (['door IoU'] if door is not None else []) + ['FID-E'], '$T_s$ width'))
     return '\n'.join(out)
 
+def stub(title, intro, note) -> str:
+    "A section that shows no table: its title, what it is, and why there is nothing to show yet."
+    return '\n'.join([f'## {title}\n', intro + '\n', note])
+
 def pose_section(used, name=POSE, title='A person in a new pose, on Market-1501', intro=
                  'The paper\'s second task (`11_pose_market`): a person drawn in a target pose. SSIM and mask-SSIM against '
                  'the target photo, and PCKh of a separately trained pose network on the generated people; mean ± standard '
@@ -150,12 +154,12 @@ def pose_confirm_section(used) -> str:
              '`bench/market_confirm_plan.md` fixed the grid and its analysis before the first run: the face and the wrists '
              'are its primary comparisons, all joints and the body secondary (`11_pose_market`).')
     res = read(name)
-    if res is None: return '\n'.join([f'## {title}\n', intro + '\n', missing(name, '11_pose_market')])
+    if res is None: return stub(title, intro, missing(name, '11_pose_market'))
     done = {v: sorted(r['seed'] for r in res['runs'] if r['variant'] == v) for v in res['settings']}   # `seeds`: the grid's planned seeds (11 checks them against the plan)
     if all(s == res['seeds'] for s in done.values()): return pose_section(used, name, title, intro)
     used.add(name)
-    return '\n'.join([f'## {title}\n', intro + '\n', f"{sum(map(len, done.values()))} of {len(done) * len(res['seeds'])} planned "
-                      'runs have finished; as planned, the comparison is shown only when all of them are in.\n'])
+    return stub(title, intro, f"{sum(map(len, done.values()))} of {len(done) * len(res['seeds'])} planned "
+                'runs have finished; as planned, the comparison is shown only when all of them are in.\n')
 
 def pose_semloss_section(used) -> str:
     """The 2 x 2 of `bench/market_semloss_plan.md`: `semloss` at 4 + 4 epochs with the committed pix2pix and `semdisc_b1` (β = 1
@@ -166,17 +170,17 @@ def pose_semloss_section(used) -> str:
              '`bench/market_semloss_plan.md` fixed it before the first run; its primary comparison is `semloss` − pix2pix over all '
              'joints (`11_pose_market`).')
     res, b1, full = read(name), read(POSE_B1), read(POSE_FULL_B1)
-    if res is None or b1 is None or full is None: return '\n'.join([f'## {title}\n', intro + '\n', missing(name, '11_pose_market')])
+    if res is None or b1 is None or full is None: return stub(title, intro, missing(name, '11_pose_market'))
     used.add(name)
     if any(res[k] != b1[k] for k in ('T_s', 'E', 'upper_bound')):
-        return '\n'.join([f'## {title}\n', intro + '\n', "This grid's $T_s$ or evaluator differs from the β = 1 grid's, so, as planned, "
-                          f"its runs are not compared with that grid's (test PCKh of $T_s$ {f3(res['T_s']['test_pckh'])} against "
-                          f"{f3(b1['T_s']['test_pckh'])}, of the evaluator {f3(res['E']['test_pckh'])} against {f3(b1['E']['test_pckh'])}; "
-                          f"{len(res['runs'])} of its {len(res['seeds'])} runs have finished; `11_pose_market` says why the networks differ).\n"])
+        return stub(title, intro, "This grid's $T_s$ or evaluator differs from the β = 1 grid's, so, as planned, "
+                    f"its runs are not compared with that grid's (test PCKh of $T_s$ {f3(res['T_s']['test_pckh'])} against "
+                    f"{f3(b1['T_s']['test_pckh'])}, of the evaluator {f3(res['E']['test_pckh'])} against {f3(b1['E']['test_pckh'])}; "
+                    f"{len(res['runs'])} of its {len(res['seeds'])} runs have finished; `11_pose_market` says why the networks differ).\n")
     done = sorted(r['seed'] for r in res['runs'] if r['variant'] == 'semloss')
     if done != res['seeds']:
-        return '\n'.join([f'## {title}\n', intro + '\n', f"{len(done)} of {len(res['seeds'])} planned runs have finished; as planned, "
-                          'the comparison is shown only when all of them are in.\n'])
+        return stub(title, intro, f"{len(done)} of {len(res['seeds'])} planned runs have finished; as planned, "
+                    'the comparison is shown only when all of them are in.\n')
     seeds = set(res['seeds'])
     runs = ([r for r in b1['runs'] if r['variant'] in ('pix2pix', 'semdisc_b1') and r['seed'] in seeds] + res['runs']
             + [r for r in full['runs'] if r['variant'] == 'full_b1' and r['seed'] in seeds])

@@ -357,17 +357,17 @@ def run_pose_ablation(preset:str='market', epochs:int=3, epochs_decay:int=3, see
     variants = tuple(variants or VARIANTS); named = _pose_settings(variants)   # before anything is written or trained
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     train, test = market('train'), market('test')
-    dls = pose_dls(train, test, preset, bs=8, seed=0)
+    net_dls = lambda: pose_dls(train, test, preset, bs=8, seed=0)   # the pose networks' loaders (new ones for each network: see `fit`)
     def pose_net(arch, seed, augment=False, **kw):   # trained once per setting (`trained_once`), kept in out/pose_net_<arch>_<kwargs>_seed<seed>_...pth
         settings = dict(arch=arch, arch_kwargs=kw, seed=seed, epochs=pose_epochs, preset=preset, dataset='Market-1501', augment=augment)
         def fit():
             # loaders of its own: shared ones would shuffle on from wherever an earlier network's training left them, so the
             # evaluator would depend on whether T_s was trained in the same process or loaded (a grid could not be repeated)
-            net, p = train_pose_net(pose_dls(train, test, preset, bs=8, seed=0), arch, pose_epochs, seed=seed, augment=augment, **kw)
+            net, p = train_pose_net(net_dls(), arch, pose_epochs, seed=seed, augment=augment, **kw)
             return net, dict(settings, n_classes=18, test_pckh=p)
         name = f"pose_net_{arch}{''.join(f'_{k}{v}' for k, v in sorted(kw.items()))}_seed{seed}_{preset}_{pose_epochs}ep{'_aug' if augment else ''}.pth"
         return trained_once(out/name, settings, fit, defaults=dict(augment=False))[0]   # records from before `augment` existed: False
-    test_dl = dls.valid                                   # the real test photos, in order (bs 8)
+    test_dl = net_dls().valid                             # the real test photos, in order (bs 8)
     T_s, E = pose_net('unet', 0, width=16, depth=3), pose_net(E_net[0], 1, E_augment, **E_net[1])
     T_pckh, E_counts = pose_net_pckh(T_s, test_dl), pose_net_counts(E, test_dl, per_image=True)   # on the real test photos: E's is the ceiling
     ceiling = pckh_record(*E_counts)
