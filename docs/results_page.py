@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT/'nbs'/'results'
 FACADES, FACADES_TS16, POSE, BENCH = 'facades_ablation_cpu.json', 'facades_ablation_cpu_ts16.json', 'market_pose_cpu4_unetE_aug.json', 'bench'
 POSE_B1, POSE_FULL_B1, POSE_CONFIRM = 'market_pose_cpu4_b1_4ep.json', 'market_pose_cpu4_full_b1_4ep.json', 'market_pose_cpu4_b1_confirm.json'
-POSE_SEMLOSS = 'market_pose_cpu4_semloss_4ep.json'
+POSE_SEMLOSS, POSE_LS2X2 = 'market_pose_cpu4_semloss_4ep.json', 'market_pose_cpu4_ls2x2_4ep.json'
 REAL_GRID = 'facades_grid'
 
 def f3(v): return '' if v is None or v != v else f'{v:.3f}'
@@ -147,12 +147,8 @@ def pose_full_b1_section(used) -> str:
         'place of L1) against pix2pix, with the seeds, schedule, $T_s$ and evaluator of the β = 1 grid above. Its pix2pix runs '
         'are that grid\'s, bit for bit, so `11_pose_market` also pairs `full_b1` with `semdisc_b1`.')
 
-def pose_confirm_section(used) -> str:
-    "The confirmatory grid of `bench/market_confirm_plan.md`: its comparison only once all its planned runs are in, as the plan says."
-    title, name = 'Market-1501: a confirmatory grid, planned before it ran', POSE_CONFIRM
-    intro = ('`semdisc_b1` against pix2pix with 16 new seeds and the $T_s$ and evaluator of the β = 1 grid above. '
-             '`bench/market_confirm_plan.md` fixed the grid and its analysis before the first run: the face and the wrists '
-             'are its primary comparisons, all joints and the body secondary (`11_pose_market`).')
+def planned_section(used, name, title, intro) -> str:
+    "A grid planned before it ran (`bench/*_plan.md`): its comparisons only once all its planned runs are in, as its plan says."
     res = read(name)
     if res is None: return stub(title, intro, missing(name, '11_pose_market'))
     done = {v: sorted(r['seed'] for r in res['runs'] if r['variant'] == v) for v in res['settings']}   # `seeds`: the grid's planned seeds (11 checks them against the plan)
@@ -160,6 +156,19 @@ def pose_confirm_section(used) -> str:
     used.add(name)
     return stub(title, intro, f"{sum(map(len, done.values()))} of {len(done) * len(res['seeds'])} planned "
                 'runs have finished; as planned, the comparison is shown only when all of them are in.\n')
+
+def pose_confirm_section(used) -> str:
+    return planned_section(used, POSE_CONFIRM, 'Market-1501: a confirmatory grid, planned before it ran',
+        '`semdisc_b1` against pix2pix with 16 new seeds and the $T_s$ and evaluator of the β = 1 grid above. '
+        '`bench/market_confirm_plan.md` fixed the grid and its analysis before the first run: the face and the wrists '
+        'are its primary comparisons, all joints and the body secondary (`11_pose_market`).')
+
+def pose_ls2x2_section(used) -> str:
+    return planned_section(used, POSE_LS2X2, 'Market-1501: the perceptual loss and the semantic D, 2 × 2 in one grid, planned before it ran',
+        'pix2pix, `semloss` ($\\mathcal L_s$ in place of L1), `semdisc_b1` and `full_b1` ({L1, $\\mathcal L_s$} × {PatchGAN, semantic '
+        'D at β = 1}) at 4 + 4 epochs, seeds 0-7, with $T_s$ and an evaluator trained by this grid, so nothing in it is paired with '
+        'another grid\'s runs. `bench/market_ls2x2_plan.md` fixed the grid and its analysis before the first run: its primary '
+        'comparison is `semloss` − pix2pix over all joints (`11_pose_market`, which also pairs `full_b1` with `semdisc_b1`).')
 
 def pose_semloss_section(used) -> str:
     """The 2 x 2 of `bench/market_semloss_plan.md`: `semloss` at 4 + 4 epochs with the committed pix2pix and `semdisc_b1` (β = 1
@@ -258,7 +267,7 @@ def grid_section(used, folder:str, title:str, intro:str, rare=None) -> str:
 
 def results_page() -> str:
     used = set()
-    sections = [real_grid_section(used), pose_section(used), pose_b1_section(used), pose_full_b1_section(used), pose_confirm_section(used), pose_semloss_section(used), bench_section(used), facades_section(used)]
+    sections = [real_grid_section(used), pose_section(used), pose_b1_section(used), pose_full_b1_section(used), pose_confirm_section(used), pose_semloss_section(used), pose_ls2x2_section(used), bench_section(used), facades_section(used)]
     head = ('# Results\n\nWhat this project has measured, gathered from the result files committed in `nbs/results/`. '
             'Every number on this page is computed from those files when the site is built (by `docs/results_page.py`, '
             'with the library\'s own functions where the notebooks use them), so the page and the files cannot '
