@@ -11,6 +11,8 @@
 # nbs/results/NAME.json (written atomically; its `started` stays the first start's): commit it as runs land. After a stop, run the same command again: finished
 # runs are only scored again, and an unfinished one continues from its last epoch's checkpoint (when COMMIT's `run_grid`
 # says "resumes at its last epoch" in its docstring; older commits start such a run over).
+# On a fresh machine (no run folders) every run is made again, and the merge keeps the committed file's runs until then;
+# it refuses to overwrite a file whose header (code, data, T_s, evaluator) differs from this start's.
 # A smoke test of the script (minutes): PRESET=tiny POSE_EPOCHS=1 RESULTS=/tmp/smoke bash bench/pose_grid.sh COMMIT smoke pix2pix,semdisc_b1 1 0 0,1
 set -e
 C=${1:?usage: bench/pose_grid.sh COMMIT NAME VARIANTS EPOCHS EPOCHS_DECAY [SEEDS]}; NAME=${2:?}; V=${3:?}; EP=${4:?}; ED=${5:?}; S=${6:-0,1,2,3}
@@ -45,8 +47,12 @@ if parts:
         if diff: raise SystemExit(f"the two halves differ in {diff}: they cannot be pooled")
     runs = sorted((r for p in parts for r in p['runs']), key=lambda r: (r['seed'], e['V'].split(',').index(r['variant'])))
     old = Path(e['OUT']).read_text() if Path(e['OUT']).exists() else None
-    prev = json.loads(old) if old else {}   # an earlier start of the same grid (same code): its start time is the grid's
-    starts = [p['started'] for p in parts] + ([prev['started']] if prev.get('git_commit') == head.get('git_commit') and 'started' in prev else [])
+    prev = json.loads(old) if old else {}   # the committed file: an earlier start of this grid, perhaps on a machine since lost
+    if prev and {k: v for k, v in prev.items() if k not in own} != head:
+        raise SystemExit(f"{e['OUT']} holds runs with another header (code, data, T_s or evaluator): not overwritten; use another NAME")
+    have = {(r['variant'], r['seed']) for r in runs}   # its runs are kept, unless this start has made them again
+    runs = sorted(runs + [r for r in prev.get('runs', []) if (r['variant'], r['seed']) not in have], key=lambda r: (r['seed'], e['V'].split(',').index(r['variant'])))
+    starts = [p['started'] for p in parts] + ([prev['started']] if 'started' in prev else [])
     res = dict(head, seeds=sorted({s for p in parts for s in p['seeds']}), started=min(starts), runs=runs)
     if len(parts) == 2 and all('finished' in p for p in parts): res['finished'] = max(p['finished'] for p in parts)
     new = json.dumps(res, indent=1)
