@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urljoin
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT/'docs'))   # docs/build.py: the site's sections (`section_of`)
 FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
          '--disable-background-networking', '--disable-component-update', '--disable-sync']
 MUST_HAVE_SECTIONS = {'semantic_discriminator': ['semantic_weights'], 'gan': ['semseg_gan_learner']}
@@ -71,7 +72,7 @@ def module_names(mod):
 def notebook_page(nb_path:Path) -> str:
     "The page a notebook becomes: nbdev's page name in docs/build.py's section (index.html, tests/NAME.html, lessons/NAME.html)."
     from nbdev.doclinks import _nbpath2html   # the name nbdev's front matter gives the page (`output-file`)
-    sys.path.insert(0, str(ROOT/'docs')); from build import section_of
+    from build import section_of
     name = _nbpath2html(nb_path).stem
     return '/'.join(filter(None, [section_of(nb_path.stem, name), name])) + '.html'
 

@@ -45,13 +45,14 @@ if parts:
     for p in parts[1:]:
         diff = [k for k in set(head) | set(p) if k not in own and p.get(k) != head.get(k)]
         if diff: raise SystemExit(f"the two halves differ in {diff}: they cannot be pooled")
-    runs = sorted((r for p in parts for r in p['runs']), key=lambda r: (r['seed'], e['V'].split(',').index(r['variant'])))
+    runs = [r for p in parts for r in p['runs']]
     old = Path(e['OUT']).read_text() if Path(e['OUT']).exists() else None
     prev = json.loads(old) if old else {}   # the committed file: an earlier start of this grid, perhaps on a machine since lost
     if prev and {k: v for k, v in prev.items() if k not in own} != head:
         raise SystemExit(f"{e['OUT']} holds runs with another header (code, data, T_s or evaluator): not overwritten; use another NAME")
     have = {(r['variant'], r['seed']) for r in runs}   # its runs are kept, unless this start has made them again
-    runs = sorted(runs + [r for r in prev.get('runs', []) if (r['variant'], r['seed']) not in have], key=lambda r: (r['seed'], e['V'].split(',').index(r['variant'])))
+    runs = sorted(runs + [r for r in prev.get('runs', []) if (r['variant'], r['seed']) not in have],
+                  key=lambda r: (r['seed'], e['V'].split(',').index(r['variant'])))
     starts = [p['started'] for p in parts] + ([prev['started']] if 'started' in prev else [])
     res = dict(head, seeds=sorted({s for p in parts for s in p['seeds']}), started=min(starts), runs=runs)
     if len(parts) == 2 and all('finished' in p for p in parts): res['finished'] = max(p['finished'] for p in parts)
